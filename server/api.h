@@ -1,0 +1,55 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "query/engine.h"
+#include "server/uri.h"
+#include "storage/model.h"
+
+namespace contextd::server {
+
+// A request as the API sees it, free of any HTTP library type.
+struct ApiRequest {
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // raw origin-form target, still percent-encoded
+  std::string_view body;
+  std::string tenant;       // from the ContactCenterId header; "" is the default tenant
+  storage::TimeMs now_ms = 0;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;  // JSON, or empty for 204 and body-less replies
+  std::string allow;  // for 405: the methods the path accepts, comma-separated
+};
+
+// The error body and status for `status`, the one mapping from error codes to HTTP:
+// NotFound -> 400 with NotFoundException (Genesys answers unknown ids with 400); other client
+// errors -> 400; ResourceExhausted -> 413; Unavailable -> 503; anything else -> 500 with a
+// generic message (the real one goes to the log).
+ApiResponse ErrorResponse(const absl::Status& status);
+
+// An error reply with an explicit HTTP status (404, 405, 408, 413, ...).
+ApiResponse HttpError(int http_status, std::string_view message);
+
+// Routes and serves the Context Services API and /health. Handlers parse, call the engine,
+// render; they hold no business logic.
+// Thread-safety: thread-safe (holds only the engine pointer).
+class Api {
+ public:
+  // `engine` is not owned and must outlive the Api.
+  explicit Api(query::Engine* engine) : engine_(engine) {}
+
+  // Never throws for any input; internal failures become a 500 reply.
+  ApiResponse Handle(const ApiRequest& request);
+
+  struct Call;  // one matched request: path captures, parameters, body
+
+ private:
+  query::Engine* engine_;  // not owned
+};
+
+}  // namespace contextd::server

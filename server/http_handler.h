@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/api.h"
+
+namespace contextd::server {
+
+struct HttpOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0: pick a free port
+  int threads = 2;
+  size_t max_body_bytes = 1 << 20;
+};
+
+// The HTTP front end: a Pistache endpoint whose handler frames requests itself before
+// Pistache parses them (see http_handler.cc for the Pistache 0.0.5 pitfalls this covers),
+// then hands each request to the Api.
+// Thread-safety: Start and Shutdown from one thread; requests are served on `threads`
+// reactor threads.
+class HttpServer {
+ public:
+  // `api` is not owned and must outlive the server.
+  HttpServer(Api* api, HttpOptions options);
+  ~HttpServer();
+
+  // Binds and starts serving in background threads. Returns the bound port.
+  absl::StatusOr<uint16_t> Start();
+
+  // Stops accepting and joins the worker threads; in-flight handlers finish first.
+  void Shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace contextd::server

@@ -1,0 +1,256 @@
+#include "server/json.h"
+
+#include <charconv>
+#include <cmath>
+#include <unordered_set>
+
+#include "simdjson.h"
+
+namespace contextd::server {
+namespace {
+
+namespace od = simdjson::ondemand;
+using storage::Value;
+
+absl::Status JsonError(simdjson::error_code e) {
+  return absl::InvalidArgumentError(std::string("malformed JSON: ") +
+                                    simdjson::error_message(e));
+}
+
+absl::StatusOr<Value> Convert(od::value v, int depth);
+
+absl::StatusOr<Value> ConvertObject(od::object obj, int depth) {
+  Value out = Value::Object({});
+  std::unordered_set<std::string> seen;  // simdjson itself lets the last duplicate win
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return JsonError(e);
+    std::string k(key);
+    if (!seen.insert(k).second) {
+      return absl::InvalidArgumentError("malformed JSON: duplicate key '" + k + "'");
+    }
+    od::value child;
+    if (auto e = field.value().get(child)) return JsonError(e);
+    absl::StatusOr<Value> converted = Convert(child, depth + 1);
+    if (!converted.ok()) return converted.status();
+    out.object.emplace_back(std::move(k), std::move(*converted));
+  }
+  return out;
+}
+
+absl::StatusOr<Value> Convert(od::value v, int depth) {
+  if (depth > kMaxJsonDepth) {
+    return absl::InvalidArgumentError("malformed JSON: nested deeper than " +
+                                      std::to_string(kMaxJsonDepth) + " levels");
+  }
+  od::json_type type;
+  if (auto e = v.type().get(type)) return JsonError(e);
+  switch (type) {
+    case od::json_type::object: {
+      od::object obj;
+      if (auto e = v.get_object().get(obj)) return JsonError(e);
+      return ConvertObject(obj, depth);
+    }
+    case od::json_type::array: {
+      od::array arr;
+      if (auto e = v.get_array().get(arr)) return JsonError(e);
+      Value out = Value::Array({});
+      for (auto item : arr) {
+        od::value child;
+        if (auto e = item.get(child)) return JsonError(e);
+        absl::StatusOr<Value> converted = Convert(child, depth + 1);
+        if (!converted.ok()) return converted.status();
+        out.array.push_back(std::move(*converted));
+      }
+      return out;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return JsonError(e);
+      return Value::String(std::string(s));
+    }
+    case od::json_type::number: {
+      od::number_type nt;
+      if (auto e = v.get_number_type().get(nt)) return JsonError(e);
+      if (nt == od::number_type::signed_integer) {
+        int64_t i;
+        if (auto e = v.get_int64().get(i)) return JsonError(e);
+        return Value::Int(i);
+      }
+      if (nt == od::number_type::unsigned_integer) {
+        uint64_t u;
+        if (auto e = v.get_uint64().get(u)) return JsonError(e);
+        return Value::Uint(u);
+      }
+      double d;
+      if (auto e = v.get_double().get(d)) return JsonError(e);
+      return Value::Double(d);
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (auto e = v.get_bool().get(b)) return JsonError(e);
+      return Value::Bool(b);
+    }
+    case od::json_type::null: {
+      bool is_null;
+      if (auto e = v.is_null().get(is_null)) return JsonError(e);
+      if (!is_null) return absl::InvalidArgumentError("malformed JSON: bad literal");
+      return Value::Null();
+    }
+  }
+  return absl::InvalidArgumentError("malformed JSON");
+}
+
+}  // namespace
+
+absl::StatusOr<Value> ParseJson(std::string_view text) {
+  // One parser per thread: parsers are not thread-safe and reuse saves allocations. The
+  // padded copy satisfies simdjson's padding requirement (engineering notes 3.1).
+  thread_local od::parser parser;
+  thread_local std::string padded;
+  padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(text);
+  od::document doc;
+  if (auto e = parser.iterate(padded.data(), padded.size(), padded.capacity()).get(doc)) {
+    return JsonError(e);
+  }
+  absl::StatusOr<Value> out;
+  bool scalar = false;
+  if (auto e = doc.is_scalar().get(scalar)) return JsonError(e);
+  if (scalar) {
+    // A document that is a bare scalar is never a valid request body here.
+    return absl::InvalidArgumentError("malformed JSON: expected an object or array");
+  }
+  od::value root;
+  if (auto e = doc.get_value().get(root)) return JsonError(e);
+  out = Convert(root, 1);
+  if (!out.ok()) return out;
+  // Nothing may follow the root (simdjson 3.0.1 has no at_end(); engineering notes 3.3).
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return absl::InvalidArgumentError("malformed JSON: trailing content after the document");
+  }
+  return out;
+}
+
+void JsonWriter::Separate() {
+  if (need_comma_) out_->push_back(',');
+  need_comma_ = true;
+}
+
+void JsonWriter::Open(char c) {
+  Separate();
+  out_->push_back(c);
+  need_comma_ = false;
+}
+
+void JsonWriter::Close(char c) {
+  out_->push_back(c);
+  need_comma_ = true;
+}
+
+void JsonWriter::Key(std::string_view key) {
+  String(key);
+  out_->push_back(':');
+  need_comma_ = false;
+}
+
+void JsonWriter::String(std::string_view s) {
+  Separate();
+  static constexpr char kHex[] = "0123456789abcdef";
+  out_->push_back('"');
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out_->append("\\\"");
+        break;
+      case '\\':
+        out_->append("\\\\");
+        break;
+      case '\n':
+        out_->append("\\n");
+        break;
+      case '\r':
+        out_->append("\\r");
+        break;
+      case '\t':
+        out_->append("\\t");
+        break;
+      case '\b':
+        out_->append("\\b");
+        break;
+      case '\f':
+        out_->append("\\f");
+        break;
+      default:
+        if (u < 0x20) {
+          out_->append("\\u00");
+          out_->push_back(kHex[u >> 4]);
+          out_->push_back(kHex[u & 0xf]);
+        } else {
+          out_->push_back(c);
+        }
+    }
+  }
+  out_->push_back('"');
+}
+
+void JsonWriter::Int(int64_t v) {
+  Separate();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_->append(buf, r.ptr);
+}
+
+void JsonWriter::Uint(uint64_t v) {
+  Separate();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_->append(buf, r.ptr);
+}
+
+void JsonWriter::Value(const storage::Value& v) {
+  using Kind = storage::Value::Kind;
+  switch (v.kind) {
+    case Kind::kNull:
+      Separate();
+      out_->append("null");
+      break;
+    case Kind::kBool:
+      Separate();
+      out_->append(v.bool_value ? "true" : "false");
+      break;
+    case Kind::kInt:
+      Int(v.int_value);
+      break;
+    case Kind::kUint:
+      Uint(v.uint_value);
+      break;
+    case Kind::kDouble:
+      Separate();
+      if (std::isfinite(v.double_value)) {
+        out_->append(v.ScalarText());
+      } else {
+        out_->append("null");  // JSON has no NaN/Inf; the parser never produces them
+      }
+      break;
+    case Kind::kString:
+      String(v.string_value);
+      break;
+    case Kind::kArray:
+      BeginArray();
+      for (const storage::Value& item : v.array) Value(item);
+      EndArray();
+      break;
+    case Kind::kObject:
+      BeginObject();
+      for (const auto& [key, value] : v.object) {
+        Key(key);
+        Value(value);
+      }
+      EndObject();
+      break;
+  }
+}
+
+}  // namespace contextd::server

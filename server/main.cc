@@ -1,0 +1,128 @@
+// contextd: the customer-context service. Flags are described by --help.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "query/engine.h"
+#include "server/api.h"
+#include "server/http_handler.h"
+#include "storage/rocksdb_store.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: contextd [flags]
+
+Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded RocksDB.
+
+  --address=ADDR         listen address (default 127.0.0.1; 0.0.0.0 for all interfaces)
+  --port=N               listen port (default 8080; 0 picks a free port)
+  --data-dir=DIR         RocksDB directory, created if missing (default ./data)
+  --threads=N            HTTP worker threads (default 2)
+  --sync=always|none     always: fsync the WAL before acknowledging a write (default);
+                         none: no fsync (a machine crash may lose recent writes)
+  --max-body-bytes=N     largest accepted request body (default 1048576)
+  --help                 print this help
+
+On start it prints "contextd listening on ADDR:PORT". SIGINT or SIGTERM stop it cleanly.
+)";
+
+struct Flags {
+  contextd::server::HttpOptions http;
+  std::string data_dir = "./data";
+  bool sync = true;
+};
+
+bool ParseNumber(std::string_view text, uint64_t max, uint64_t* out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size() && *out <= max;
+}
+
+// Returns false (after printing why) on a bad flag.
+bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string_view name = arg, value;
+    if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (arg != "--help" && i + 1 < argc) {
+      value = argv[++i];
+    }
+    uint64_t n = 0;
+    if (name == "--help" || name == "-h") {
+      *help = true;
+    } else if (name == "--address" && !value.empty()) {
+      flags->http.address = std::string(value);
+    } else if (name == "--port" && ParseNumber(value, 65535, &n)) {
+      flags->http.port = static_cast<uint16_t>(n);
+    } else if (name == "--data-dir" && !value.empty()) {
+      flags->data_dir = std::string(value);
+    } else if (name == "--threads" && ParseNumber(value, 256, &n) && n > 0) {
+      flags->http.threads = static_cast<int>(n);
+    } else if (name == "--sync" && (value == "always" || value == "none")) {
+      flags->sync = value == "always";
+    } else if (name == "--max-body-bytes" && ParseNumber(value, uint64_t{1} << 30, &n) && n > 0) {
+      flags->http.max_body_bytes = n;
+    } else {
+      std::fprintf(stderr, "contextd: bad flag '%s'\n\n%s", argv[i], kUsage);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  bool help = false;
+  if (!ParseFlags(argc, argv, &flags, &help)) return 2;
+  if (help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::error_code ec;
+  std::filesystem::create_directories(flags.data_dir, ec);
+  contextd::storage::RocksDbOptions store_options;
+  store_options.path = flags.data_dir;
+  store_options.sync = flags.sync;
+  auto store = contextd::storage::OpenRocksDbStore(store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "contextd: cannot open %s: %s\n", flags.data_dir.c_str(),
+                 std::string(store.status().message()).c_str());
+    return 1;
+  }
+  contextd::query::Engine engine(store->get());
+  contextd::server::Api api(&engine);
+  contextd::server::HttpServer server(&api, flags.http);
+  auto port = server.Start();
+  if (!port.ok()) {
+    std::fprintf(stderr, "contextd: %s\n", std::string(port.status().message()).c_str());
+    return 1;
+  }
+  std::printf("contextd listening on %s:%u\n", flags.http.address.c_str(), *port);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "contextd: %s received, shutting down\n", strsignal(sig));
+  server.Shutdown();  // joins the workers before the store closes
+  store->reset();
+  return 0;
+}

@@ -1,0 +1,121 @@
+#include "server/uri.h"
+
+namespace contextd::server {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
+      int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        return absl::InvalidArgumentError("invalid percent-encoding in '" + std::string(in) +
+                                          "'");
+      }
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  if (!IsValidUtf8(out)) {
+    return absl::InvalidArgumentError("percent-encoding decodes to invalid UTF-8 in '" +
+                                      std::string(in) + "'");
+  }
+  return out;
+}
+
+absl::StatusOr<Target> ParseTarget(std::string_view raw) {
+  Target t;
+  if (size_t hash = raw.find('#'); hash != std::string_view::npos) raw = raw.substr(0, hash);
+  std::string_view path = raw;
+  std::string_view query;
+  if (size_t q = raw.find('?'); q != std::string_view::npos) {
+    path = raw.substr(0, q);
+    query = raw.substr(q + 1);
+  }
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    std::string_view seg = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos
+                                                                            : slash - pos);
+    if (!seg.empty()) {
+      absl::StatusOr<std::string> decoded = PercentDecode(seg, false);
+      if (!decoded.ok()) return decoded.status();
+      t.segments.push_back(std::move(*decoded));
+    }
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string_view pair =
+        query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      absl::StatusOr<std::string> key = PercentDecode(pair.substr(0, eq), true);
+      if (!key.ok()) return key.status();
+      std::string value;
+      if (eq != std::string_view::npos) {
+        absl::StatusOr<std::string> v = PercentDecode(pair.substr(eq + 1), true);
+        if (!v.ok()) return v.status();
+        value = std::move(*v);
+      }
+      t.params.emplace_back(std::move(*key), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    pos = amp + 1;
+  }
+  return t;
+}
+
+}  // namespace contextd::server

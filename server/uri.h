@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "query/service_query.h"
+
+namespace contextd::server {
+
+// A request target split into decoded path segments and query parameters.
+struct Target {
+  std::vector<std::string> segments;  // percent-decoded; empty segments dropped
+  query::Params params;               // percent-decoded, `+` as space, in order
+};
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// Decodes `%XX` escapes; `plus_is_space` also turns `+` into a space (query strings).
+// Returns InvalidArgument for a `%` not followed by two hex digits, or a result that is not
+// valid UTF-8.
+absl::StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_space);
+
+// Splits an origin-form request target (`/a/b?x=1&y=2`). Trailing and repeated slashes are
+// ignored; a fragment is dropped. A parameter without `=` has an empty value.
+absl::StatusOr<Target> ParseTarget(std::string_view raw);
+
+}  // namespace contextd::server

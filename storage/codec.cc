@@ -1,0 +1,307 @@
+#include "storage/codec.h"
+
+#include <cstring>
+
+namespace contextd::storage {
+namespace {
+
+constexpr char kFormatV1 = 1;
+constexpr int kMaxValueDepth = 256;
+
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(out) {}
+
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_->push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_->push_back(static_cast<char>(v));
+  }
+  void Signed(int64_t v) {  // zig-zag
+    Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  void Byte(uint8_t b) { out_->push_back(static_cast<char>(b)); }
+  void Bytes(std::string_view s) {
+    Varint(s.size());
+    out_->append(s);
+  }
+  void Double(double d) {
+    char buf[8];
+    std::memcpy(buf, &d, 8);
+    out_->append(buf, 8);
+  }
+
+  void Val(const Value& v) {
+    Byte(static_cast<uint8_t>(v.kind));
+    switch (v.kind) {
+      case Value::Kind::kNull:
+        break;
+      case Value::Kind::kBool:
+        Byte(v.bool_value ? 1 : 0);
+        break;
+      case Value::Kind::kInt:
+        Signed(v.int_value);
+        break;
+      case Value::Kind::kUint:
+        Varint(v.uint_value);
+        break;
+      case Value::Kind::kDouble:
+        Double(v.double_value);
+        break;
+      case Value::Kind::kString:
+        Bytes(v.string_value);
+        break;
+      case Value::Kind::kArray:
+        Varint(v.array.size());
+        for (const Value& item : v.array) Val(item);
+        break;
+      case Value::Kind::kObject:
+        FieldList(v.object);
+        break;
+    }
+  }
+  void FieldList(const Fields& fields) {
+    Varint(fields.size());
+    for (const auto& [key, value] : fields) {
+      Bytes(key);
+      Val(value);
+    }
+  }
+  void OptVal(const std::optional<Value>& v) {
+    Byte(v.has_value());
+    if (v) Val(*v);
+  }
+  void OptSigned(const std::optional<int64_t>& v) {
+    Byte(v.has_value());
+    if (v) Signed(*v);
+  }
+  void OptString(const std::optional<std::string>& v) {
+    Byte(v.has_value());
+    if (v) Bytes(*v);
+  }
+  void Ev(const Event& e) {
+    Signed(e.timestamp_ms);
+    FieldList(e.fields);
+  }
+  void OptEv(const std::optional<Event>& e) {
+    Byte(e.has_value());
+    if (e) Ev(*e);
+  }
+
+ private:
+  std::string* out_;
+};
+
+// Reads what Writer wrote. Every read checks bounds; the first failure sticks in ok_.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+
+  bool ok() const { return ok_; }
+  bool done() const { return in_.empty(); }
+
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) return Fail();
+      uint8_t b = static_cast<uint8_t>(in_.front());
+      in_.remove_prefix(1);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    return Fail();
+  }
+  int64_t Signed() {
+    uint64_t u = Varint();
+    return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+  uint8_t Byte() {
+    if (in_.empty()) return static_cast<uint8_t>(Fail());
+    uint8_t b = static_cast<uint8_t>(in_.front());
+    in_.remove_prefix(1);
+    return b;
+  }
+  std::string Bytes() {
+    uint64_t n = Varint();
+    if (!ok_ || n > in_.size()) return Fail(), std::string();
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+  double Double() {
+    if (in_.size() < 8) return static_cast<double>(Fail());
+    double d;
+    std::memcpy(&d, in_.data(), 8);
+    in_.remove_prefix(8);
+    return d;
+  }
+  // Counts of repeated items are bounded by the bytes left, so corrupt counts cannot
+  // allocate unbounded memory.
+  uint64_t Count() {
+    uint64_t n = Varint();
+    if (n > in_.size()) return Fail();
+    return n;
+  }
+
+  Value Val(int depth = 0) {
+    Value v;
+    if (depth > kMaxValueDepth) return Fail(), v;
+    uint8_t kind = Byte();
+    if (kind > static_cast<uint8_t>(Value::Kind::kObject)) return Fail(), v;
+    v.kind = static_cast<Value::Kind>(kind);
+    switch (v.kind) {
+      case Value::Kind::kNull:
+        break;
+      case Value::Kind::kBool:
+        v.bool_value = Byte() != 0;
+        break;
+      case Value::Kind::kInt:
+        v.int_value = Signed();
+        break;
+      case Value::Kind::kUint:
+        v.uint_value = Varint();
+        break;
+      case Value::Kind::kDouble:
+        v.double_value = Double();
+        break;
+      case Value::Kind::kString:
+        v.string_value = Bytes();
+        break;
+      case Value::Kind::kArray: {
+        uint64_t n = Count();
+        for (uint64_t i = 0; i < n && ok_; ++i) v.array.push_back(Val(depth + 1));
+        break;
+      }
+      case Value::Kind::kObject:
+        v.object = FieldList(depth + 1);
+        break;
+    }
+    return v;
+  }
+  Fields FieldList(int depth = 0) {
+    Fields fields;
+    uint64_t n = Count();
+    for (uint64_t i = 0; i < n && ok_; ++i) {
+      std::string key = Bytes();
+      fields.emplace_back(std::move(key), Val(depth));
+    }
+    return fields;
+  }
+  std::optional<Value> OptVal() {
+    if (!Byte()) return std::nullopt;
+    return Val();
+  }
+  std::optional<int64_t> OptSigned() {
+    if (!Byte()) return std::nullopt;
+    return Signed();
+  }
+  std::optional<std::string> OptString() {
+    if (!Byte()) return std::nullopt;
+    return Bytes();
+  }
+  Event Ev() {
+    Event e;
+    e.timestamp_ms = Signed();
+    e.fields = FieldList();
+    return e;
+  }
+  std::optional<Event> OptEv() {
+    if (!Byte()) return std::nullopt;
+    return Ev();
+  }
+
+ private:
+  uint64_t Fail() {
+    ok_ = false;
+    in_ = std::string_view();
+    return 0;
+  }
+
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+std::optional<int32_t> ToInt32(const std::optional<int64_t>& v) {
+  if (!v) return std::nullopt;
+  return static_cast<int32_t>(*v);
+}
+
+}  // namespace
+
+std::string EncodeService(const Service& s) {
+  std::string out;
+  out.reserve(256);
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  w.Varint(s.service_id);
+  w.OptString(s.customer_id);
+  w.OptString(s.contact_key);
+  w.OptVal(s.service_type);
+  w.OptSigned(s.est_duration_s);
+  w.Ev(s.started);
+  w.OptEv(s.completed);
+  w.FieldList(s.attached);
+  w.Varint(s.states.size());
+  for (const State& st : s.states) {
+    w.OptVal(st.state_type);
+    w.OptSigned(st.previous_state_id);
+    w.OptSigned(st.est_duration_s);
+    w.Ev(st.started);
+    w.OptEv(st.completed);
+    w.FieldList(st.attached);
+  }
+  w.Varint(s.tasks.size());
+  for (const Task& t : s.tasks) {
+    w.OptVal(t.task_type);
+    w.OptSigned(t.state_id);
+    w.OptSigned(t.est_duration_s);
+    w.Ev(t.started);
+    w.OptEv(t.completed);
+    w.FieldList(t.attached);
+  }
+  return out;
+}
+
+absl::StatusOr<Service> DecodeService(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.Byte() != kFormatV1) return absl::DataLossError("service record: unknown format");
+  Service s;
+  s.service_id = r.Varint();
+  s.customer_id = r.OptString();
+  s.contact_key = r.OptString();
+  s.service_type = r.OptVal();
+  s.est_duration_s = r.OptSigned();
+  s.started = r.Ev();
+  s.completed = r.OptEv();
+  s.attached = r.FieldList();
+  uint64_t n_states = r.Count();
+  for (uint64_t i = 0; i < n_states && r.ok(); ++i) {
+    State st;
+    st.state_id = static_cast<int32_t>(i);
+    st.state_type = r.OptVal();
+    st.previous_state_id = ToInt32(r.OptSigned());
+    st.est_duration_s = r.OptSigned();
+    st.started = r.Ev();
+    st.completed = r.OptEv();
+    st.attached = r.FieldList();
+    s.states.push_back(std::move(st));
+  }
+  uint64_t n_tasks = r.Count();
+  for (uint64_t i = 0; i < n_tasks && r.ok(); ++i) {
+    Task t;
+    t.task_id = static_cast<int32_t>(i);
+    t.task_type = r.OptVal();
+    t.state_id = ToInt32(r.OptSigned());
+    t.est_duration_s = r.OptSigned();
+    t.started = r.Ev();
+    t.completed = r.OptEv();
+    t.attached = r.FieldList();
+    s.tasks.push_back(std::move(t));
+  }
+  if (!r.ok() || !r.done()) return absl::DataLossError("service record: corrupt bytes");
+  return s;
+}
+
+}  // namespace contextd::storage

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "storage/model.h"
+
+namespace contextd::storage {
+
+// Binary encoding of a service record (the value stored under its primary key).
+// The first byte is a format version; decoding anything else is DataLoss.
+std::string EncodeService(const Service& service);
+
+// Returns the decoded record, or DataLoss for bytes EncodeService did not produce.
+absl::StatusOr<Service> DecodeService(std::string_view bytes);
+
+}  // namespace contextd::storage

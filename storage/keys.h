@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/model.h"
+
+namespace contextd::storage {
+
+// Who a service is listed under: its customer, or (anonymous services) its contact key.
+enum class OwnerKind : uint8_t { kCustomer = 1, kAnonymous = 2 };
+
+// The secondary indexes kept per owner. Each orders entries by (time, service id).
+enum class IndexKind : uint8_t {
+  kStarted = 1,    // every service, by start time
+  kCompleted = 2,  // completed services, by completion time
+  kActive = 3,     // active services only, by start time: the IVR hot path
+};
+
+// Primary key of a service record: the tenant, then the id in big-endian order.
+std::string ServiceKey(std::string_view tenant, uint64_t service_id);
+
+// The common prefix of every index key of one (tenant, index, owner). Length prefixes keep
+// one owner's keys from ever being a prefix of another's.
+std::string IndexPrefix(std::string_view tenant, IndexKind index, OwnerKind owner_kind,
+                        std::string_view owner);
+
+// Index key: IndexPrefix | time (big-endian, sign bit flipped) | service id (big-endian), so
+// byte order is (time, service id) order and a time window is one contiguous key range.
+std::string IndexKey(std::string_view prefix, TimeMs time_ms, uint64_t service_id);
+
+// The first key at or after time `t` under `prefix`: IndexPrefix | time.
+std::string IndexBound(std::string_view prefix, TimeMs time_ms);
+
+// Splits an index key produced by IndexKey(prefix, ...). Returns false if it is too short.
+bool ParseIndexKey(std::string_view key, size_t prefix_size, TimeMs* time_ms,
+                   uint64_t* service_id);
+
+void AppendBigEndian64(uint64_t v, std::string* out);
+uint64_t ReadBigEndian64(std::string_view in);
+
+}  // namespace contextd::storage

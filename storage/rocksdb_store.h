@@ -1,0 +1,22 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "storage/service_store.h"
+
+namespace contextd::storage {
+
+struct RocksDbOptions {
+  std::string path;                            // directory, created if missing
+  bool sync = true;                            // fsync the WAL before a write returns
+  size_t block_cache_bytes = 256 << 20;        // shared by all column families
+};
+
+// Opens (or creates) the embedded RocksDB store at options.path. Returns Unavailable when
+// another process holds the directory, DataLoss on corruption, Internal otherwise.
+// The store closes the database when destroyed.
+absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOptions& options);
+
+}  // namespace contextd::storage

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "storage/keys.h"
+#include "storage/model.h"
+
+namespace contextd::storage {
+
+// One contiguous range of one owner's index: the candidates for a query.
+struct IndexScan {
+  enum class Status { kAny, kActive, kCompleted };
+
+  std::string tenant;
+  OwnerKind owner_kind = OwnerKind::kCustomer;
+  std::string owner;
+  IndexKind index = IndexKind::kStarted;
+  TimeRange range;  // on the index's time: start time, or completion time for kCompleted
+  // Entries whose service is known from the index alone not to have this status are
+  // skipped without reading the record.
+  Status status = Status::kAny;
+};
+
+// The storage seam: service records with their per-owner time indexes. A record and all its
+// index entries always change together, in one atomic write. Reads see every write that
+// returned before them. Ids are never reused, also not across restarts.
+//
+// Thread-safety: all methods may be called concurrently. Update and Delete of one service
+// are serialized with each other, so concurrent read-modify-writes lose nothing.
+class ServiceStore {
+ public:
+  // Changes a record in place. Returning an error aborts the update and writes nothing.
+  // REQUIRES: the mutation keeps service_id.
+  using Mutation = std::function<absl::Status(Service&)>;
+
+  virtual ~ServiceStore() = default;
+
+  // Assigns `service.service_id` from the persistent counter and stores the record.
+  // Returns the stored record. REQUIRES: customer_id or contact_key is set.
+  virtual absl::StatusOr<Service> Create(std::string_view tenant, Service service) = 0;
+
+  // Returns the record, or NotFound.
+  virtual absl::StatusOr<Service> Get(std::string_view tenant, uint64_t service_id) = 0;
+
+  // Applies `mutate` to the current record and stores the result with its index entries.
+  // Returns the stored record; NotFound for an unknown id; the mutation's own error.
+  virtual absl::StatusOr<Service> Update(std::string_view tenant, uint64_t service_id,
+                                         const Mutation& mutate) = 0;
+
+  // Removes the record and every index entry. NotFound for an unknown id.
+  virtual absl::Status Delete(std::string_view tenant, uint64_t service_id) = 0;
+
+  // Returns the records whose entries lie in the scan's range, read at one snapshot, in
+  // descending index order (time, then id). Callers re-check their own predicates.
+  virtual absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) = 0;
+};
+
+}  // namespace contextd::storage
