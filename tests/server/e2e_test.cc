@@ -1,0 +1,320 @@
+// End to end: the contextd binary on a real port, over real sockets, on a temp RocksDB.
+
+#include <thread>
+
+#include "tests/server/server_fixture.h"
+
+namespace contextd::testing {
+namespace {
+
+using IdList = std::vector<int64_t>;
+
+std::string Cs(const std::string& path) { return std::string(kCs) + path; }
+
+TEST_F(ServerTest, HealthOverKeepAlive) {
+  for (int i = 0; i < 3; ++i) {
+    HttpReply r = client_->Get("/health");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"status":"ok"})");
+    EXPECT_EQ(r.headers["connection"], "Keep-Alive");
+    EXPECT_EQ(r.headers["content-type"], "application/json");
+  }
+}
+
+TEST_F(ServerTest, IvrCallbackStory) {
+  // The caller rings from 408-832-7799 and is not identified; the IVR starts a service.
+  uint64_t id = StartService(
+      R"({"contact_key":"408-832-7799","service_type":"NewWireless","media_type":"voice"})");
+  HttpReply st = client_->Post(Cs("/services/" + std::to_string(id) + "/states/start"),
+                               R"({"state_type":"InQueue"})");
+  ASSERT_EQ(st.status, 201) << st.body;
+  // ... the call drops after 10 minutes in queue. The caller rings back.
+  HttpReply back = client_->Get(Cs("/services/anonymous/408-832-7799/active?active_states=true"));
+  ASSERT_EQ(back.status, 200);
+  storage::Value found = Json(back);
+  ASSERT_EQ(found.array.size(), 1u);
+  EXPECT_EQ(Field(found.array[0], "service_id")->int_value, static_cast<int64_t>(id));
+  EXPECT_EQ(Field(found.array[0], "service_type")->string_value, "NewWireless");
+  EXPECT_EQ(Field(*Field(found.array[0], "started"), "media_type")->string_value, "voice");
+  const storage::Value* states = Field(found.array[0], "active_states");
+  ASSERT_NE(states, nullptr);
+  ASSERT_EQ(states->array.size(), 1u);
+  EXPECT_EQ(Field(states->array[0], "state_type")->string_value, "InQueue");
+  EXPECT_EQ(Field(states->array[0], "service_id"), nullptr);  // nested states omit it
+  // Without expansion flags, no state arrays at all.
+  EXPECT_EQ(Field(Json(client_->Get(Cs("/services/anonymous/408-832-7799/active"))).array[0],
+                  "active_states"),
+            nullptr);
+
+  // The agent identifies the caller: the service moves to the customer at once.
+  HttpReply assoc = client_->Post(Cs("/customers/ABC1234/services/" + std::to_string(id)), "");
+  ASSERT_EQ(assoc.status, 200) << assoc.body;
+  EXPECT_EQ(Field(Json(assoc), "customer_id")->string_value, "ABC1234");
+  EXPECT_EQ(Field(Json(assoc), "contact_key")->string_value, "408-832-7799");
+  for (const char* view : {"", "/active", "/completed"}) {
+    EXPECT_EQ(Ids(client_->Get(Cs(std::string("/services/anonymous/408-832-7799") + view))),
+              IdList{});
+  }
+  EXPECT_EQ(Ids(client_->Get(Cs("/customers/ABC1234/services/active?active_states=true"))),
+            IdList{static_cast<int64_t>(id)});
+
+  // Reassociation moves it again, out of the first customer's views.
+  ASSERT_EQ(client_->Post(Cs("/customers/XYZ/services/" + std::to_string(id)), "{}").status, 200);
+  EXPECT_EQ(Ids(client_->Get(Cs("/customers/ABC1234/services"))), IdList{});
+  EXPECT_EQ(Ids(client_->Get(Cs("/customers/XYZ/services"))), IdList{static_cast<int64_t>(id)});
+
+  // Completing moves it from active to completed history.
+  HttpReply end = client_->Post(Cs("/services/" + std::to_string(id) + "/end"),
+                                R"({"disposition":"Sold"})");
+  EXPECT_EQ(end.status, 204);
+  EXPECT_EQ(end.body, "");
+  EXPECT_EQ(Ids(client_->Get(Cs("/customers/XYZ/services/active"))), IdList{});
+  storage::Value done = Json(client_->Get(Cs("/customers/XYZ/services/completed")));
+  ASSERT_EQ(done.array.size(), 1u);
+  EXPECT_EQ(Field(*Field(done.array[0], "completed"), "disposition")->string_value, "Sold");
+}
+
+TEST_F(ServerTest, ReadYourWritesAcrossConnections) {
+  HttpClient reader(server_->port());
+  for (int i = 0; i < 100; ++i) {
+    std::string key = "rw-" + std::to_string(i);
+    uint64_t id = StartService(R"({"contact_key":")" + key + R"("})");
+    EXPECT_EQ(Ids(reader.Get(Cs("/services/anonymous/" + key + "/active"))),
+              IdList{static_cast<int64_t>(id)});
+    ASSERT_EQ(client_->Post(Cs("/services/" + std::to_string(id) + "/end"), "").status, 204);
+    EXPECT_EQ(Ids(reader.Get(Cs("/services/anonymous/" + key + "/active"))), IdList{});
+    EXPECT_EQ(Ids(reader.Get(Cs("/services/anonymous/" + key + "/completed"))),
+              IdList{static_cast<int64_t>(id)});
+  }
+}
+
+TEST_F(ServerTest, StatesTasksExtensionsAndDelete) {
+  uint64_t id = StartService(R"({"customer_id":"C9","Feedback":{"rating":5}})");
+  std::string base = Cs("/services/" + std::to_string(id));
+  ASSERT_EQ(client_->Post(base + "/states/start", R"({"state_type":1,"note":"s0"})").status, 201);
+  HttpReply tr = client_->Post(
+      base + "/states/transition",
+      R"({"from":{"state_id":0,"disposition":"Identified"},"to":{"state_type":4,"est_duration":120},"interaction_id":"IX1"})");
+  ASSERT_EQ(tr.status, 201) << tr.body;
+  storage::Value next = Json(tr);
+  EXPECT_EQ(Field(next, "service_id")->int_value, static_cast<int64_t>(id));
+  EXPECT_EQ(Field(next, "state_id")->int_value, 1);
+  EXPECT_EQ(Field(next, "previous_state_id")->int_value, 0);
+  EXPECT_EQ(Field(next, "state_type")->int_value, 4);
+  EXPECT_EQ(Field(next, "est_duration")->int_value, 120);
+  EXPECT_EQ(Field(*Field(next, "started"), "interaction_id")->string_value, "IX1");
+  HttpReply task = client_->Post(base + "/tasks/start", R"({"task_type":"callback","state_id":1})");
+  ASSERT_EQ(task.status, 201) << task.body;
+  EXPECT_EQ(Field(Json(task), "task_id")->int_value, 0);
+  ASSERT_EQ(client_->Post(base + "/tasks/start", R"({"task_type":"email"})").status, 201);
+  ASSERT_EQ(client_->Post(base + "/tasks/1/end", R"({"disposition":"sent"})").status, 204);
+
+  EXPECT_EQ(Json(client_->Get(base + "/states/active")).array.size(), 1u);
+  EXPECT_EQ(Json(client_->Get(base + "/states/completed")).array.size(), 1u);
+  storage::Value s1 = Json(client_->Get(base + "/states/1?active_tasks=true"));
+  ASSERT_NE(Field(s1, "active_tasks"), nullptr);
+  EXPECT_EQ(Field(s1, "active_tasks")->array.size(), 1u);
+  EXPECT_EQ(Field(s1, "service_id")->int_value, static_cast<int64_t>(id));
+  EXPECT_EQ(Json(client_->Get(base + "/tasks?state_id=1")).array.size(), 1u);
+  EXPECT_EQ(Json(client_->Get(base + "/tasks/completed")).array.size(), 1u);
+  EXPECT_EQ(Field(Json(client_->Get(base + "/tasks/1")), "completed") != nullptr, true);
+
+  // Attached data appears only when named.
+  EXPECT_EQ(Field(Json(client_->Get(base)), "Feedback"), nullptr);
+  EXPECT_NE(Field(Json(client_->Get(base + "?extensions=Feedback")), "Feedback"), nullptr);
+  storage::Value all = Json(client_->Get(base + "?extensions=*,State.note&completed_states=true"));
+  EXPECT_EQ(Field(Field(all, "completed_states")->array[0], "note")->string_value, "s0");
+
+  HttpReply ext = client_->Request("PUT", base + "/extensions/Feedback/merge", R"({"comment":"ok"})");
+  ASSERT_EQ(ext.status, 200) << ext.body;
+  EXPECT_EQ(Field(*Field(Json(ext), "Feedback"), "comment")->string_value, "ok");
+  EXPECT_EQ(Field(*Field(Json(ext), "Feedback"), "rating")->int_value, 5);
+  ASSERT_EQ(client_->Request("PUT", base + "/states/0/extensions/Audit", "[1,2]").status, 200);
+  ASSERT_EQ(client_->Request("POST", base + "/tasks/0/extensions/Audit", R"({"a":1})").status, 200);
+  EXPECT_EQ(Field(Json(client_->Get(base + "/tasks/0?extensions=Audit")), "Audit")->object.size(), 1u);
+
+  HttpReply del = client_->Request("DELETE", base);
+  EXPECT_EQ(del.status, 200);
+  EXPECT_EQ(del.body, "");
+  HttpReply gone = client_->Get(base);
+  EXPECT_EQ(gone.status, 400);
+  EXPECT_EQ(Field(Json(gone), "message")->string_value,
+            "There are no service found for : " + std::to_string(id));
+  EXPECT_EQ(Ids(client_->Get(Cs("/customers/C9/services"))), IdList{});
+}
+
+TEST_F(ServerTest, PercentEncodedKeysAndTenants) {
+  uint64_t id = StartService(R"({"contact_key":"+1 408/555"})");
+  EXPECT_EQ(Ids(client_->Get(Cs("/services/anonymous/%2B1%20408%2F555/active"))),
+            IdList{static_cast<int64_t>(id)});
+  // A literal + in a path stays a + (it is a space only in query strings).
+  EXPECT_EQ(Ids(client_->Get(Cs("/services/anonymous/+1%20408%2F555"))),
+            IdList{static_cast<int64_t>(id)});
+  EXPECT_EQ(Ids(client_->Get(Cs("/services/anonymous/%2B1+408%2F555"))), IdList{});
+  // Trailing and repeated slashes are ignored.
+  EXPECT_EQ(Ids(client_->Get("/genesys//1/cs/services/anonymous/%2B1%20408%2F555/active/")),
+            IdList{static_cast<int64_t>(id)});
+  // Another tenant sees nothing of it.
+  HttpReply other = client_->Request("GET", Cs("/services/" + std::to_string(id)), "",
+                                     {"ContactCenterId: tenant-2"});
+  EXPECT_EQ(other.status, 400);
+  HttpReply other_list = client_->Request("GET", Cs("/services/anonymous/%2B1%20408%2F555"), "",
+                                          {"ContactCenterId: tenant-2"});
+  EXPECT_EQ(Ids(other_list), IdList{});
+}
+
+TEST_F(ServerTest, ConcurrentStateStartsOnOneServiceLoseNothing) {
+  uint64_t id = StartService(R"({"customer_id":"C"})");
+  constexpr int kThreads = 4, kEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      HttpClient c(server_->port());
+      for (int i = 0; i < kEach; ++i) {
+        EXPECT_EQ(c.Post(Cs("/services/" + std::to_string(id) + "/states/start"), "{}").status,
+                  201);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  storage::Value states = Json(client_->Get(Cs("/services/" + std::to_string(id) + "/states")));
+  ASSERT_EQ(states.array.size(), size_t{kThreads * kEach});
+  for (size_t i = 0; i < states.array.size(); ++i) {
+    EXPECT_EQ(Field(states.array[i], "state_id")->int_value, static_cast<int64_t>(i));
+  }
+}
+
+TEST_F(ServerTest, RestartKeepsEverythingAndShutsDownCleanly) {
+  StartServer({});  // default durability: fsync before acknowledging
+  uint64_t a = StartService(R"({"customer_id":"R1","Offer":{"x":1}})");
+  uint64_t b = StartService(R"({"contact_key":"rk"})");
+  ASSERT_EQ(client_->Post(Cs("/services/" + std::to_string(a) + "/states/start"), "{}").status,
+            201);
+  ASSERT_EQ(client_->Post(Cs("/services/" + std::to_string(a) + "/end"), "{}").status, 204);
+  const std::vector<std::string> reads = {
+      Cs("/customers/R1/services?extensions=*&active_states=true&completed_states=true"),
+      Cs("/services/anonymous/rk/active"), Cs("/services/" + std::to_string(b))};
+  std::vector<std::string> before;
+  for (const std::string& r : reads) before.push_back(client_->Get(r).body);
+
+  client_.reset();
+  EXPECT_EQ(server_->Stop(), 0);
+  StartServer({});
+  for (size_t i = 0; i < reads.size(); ++i) EXPECT_EQ(client_->Get(reads[i]).body, before[i]);
+  uint64_t c = StartService(R"({"contact_key":"rk"})");
+  EXPECT_GT(c, b);
+}
+
+struct BadCase {
+  const char* name;
+  std::string raw;  // a whole HTTP request
+  int status;
+  const char* message_part;
+};
+
+std::string Req(const std::string& method, const std::string& target, const std::string& body) {
+  return method + " " + target + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
+  uint64_t id = StartService(R"({"customer_id":"B1","contact_key":"bk","Offer":{"x":1}})");
+  std::string sid = std::to_string(id);
+  ASSERT_EQ(client_->Post(Cs("/services/" + sid + "/states/start"), "{}").status, 201);
+  const std::vector<std::string> reads = {
+      Cs("/customers/B1/services?extensions=*&active_states=true&completed_states=true"
+         "&active_tasks=true&completed_tasks=true"),
+      Cs("/services/" + sid + "?extensions=*"), Cs("/services/anonymous/bk")};
+  std::vector<std::string> before;
+  for (const std::string& r : reads) before.push_back(client_->Get(r).body);
+
+  const std::string start = Cs("/services/start");
+  const std::string end = Cs("/services/" + sid + "/end");
+  const BadCase cases[] = {
+      {"truncated JSON", Req("POST", start, R"({"customer_id":"B1")"), 400, "malformed JSON"},
+      {"trailing garbage", Req("POST", start, R"({"customer_id":"B1"} x)"), 400, "trailing"},
+      {"duplicate key", Req("POST", start, R"({"customer_id":"B1","customer_id":"B2"})"), 400,
+       "duplicate key"},
+      {"wrong type", Req("POST", start, R"({"customer_id":7})"), 400, "field 'customer_id'"},
+      {"no owner", Req("POST", start, R"({"service_type":1})"), 400, "contact_key"},
+      {"array body", Req("POST", start, "[1]"), 400, "JSON object"},
+      {"empty start body", Req("POST", start, ""), 400, "body is required"},
+      {"bad body timestamp", Req("POST", start, R"({"customer_id":"B1","timestamp":"2024-02-30T00:00:00Z"})"),
+       400, "field 'timestamp'"},
+      {"server field", Req("POST", start, R"({"customer_id":"B1","service_id":5})"), 400,
+       "field 'service_id'"},
+      {"session_id too long", Req("POST", start, R"({"customer_id":"B1","session_id":")" + std::string(33, 's') + "\"}"),
+       400, "field 'session_id'"},
+      {"end before start", Req("POST", end, R"({"timestamp":"2000-01-01T00:00:00Z"})"), 400,
+       "earlier than the start"},
+      {"disposition_desc too long", Req("POST", end, R"({"disposition_desc":")" + std::string(65, 'd') + "\"}"),
+       400, "disposition_desc"},
+      {"field not allowed", Req("POST", end, R"({"customer_id":"B2"})"), 400, "not allowed"},
+      {"unknown service", Req("POST", Cs("/services/999999/end"), "{}"), 400,
+       "There are no service found for : 999999"},
+      {"non-numeric id", Req("GET", Cs("/services/abc"), ""), 400, "There are no service found for : abc"},
+      {"huge id", Req("GET", Cs("/services/99999999999999999999"), ""), 400, "There are no service found"},
+      {"unknown state", Req("GET", Cs("/services/" + sid + "/states/9"), ""), 400,
+       "There are no state found for : 9"},
+      {"unknown task", Req("POST", Cs("/services/" + sid + "/tasks/3/end"), "{}"), 400,
+       "There are no task found for : 3"},
+      {"task on missing state", Req("POST", Cs("/services/" + sid + "/tasks/start"), R"({"state_id":4})"),
+       400, "state_id"},
+      {"bad boolean", Req("GET", Cs("/customers/B1/services?active_states=maybe"), ""), 400,
+       "active_states"},
+      {"repeated parameter", Req("GET", Cs("/customers/B1/services?service_types=1&service_types=2"), ""),
+       400, "more than once"},
+      {"bad query timestamp", Req("GET", Cs("/customers/B1/services?started_from=yesterday"), ""), 400,
+       "started_from"},
+      {"bad percent in path", Req("GET", Cs("/customers/B%1/services"), ""), 400, "percent-encoding"},
+      {"bad percent in query", Req("GET", Cs("/customers/B1/services?x=%zz"), ""), 400,
+       "percent-encoding"},
+      {"unknown parameter", Req("GET", Cs("/services/" + sid + "?bogus=1"), ""), 400, "bogus"},
+      {"extension not object", Req("PUT", Cs("/services/" + sid + "/extensions/Offer"), R"("x")"), 400,
+       "object or array"},
+      {"merge into array", Req("PUT", Cs("/services/" + sid + "/extensions/Offer/merge"), "[1]"), 400,
+       "merge"},
+      {"unknown path", Req("GET", "/nope", ""), 404, "no such resource"},
+      {"wrong method", Req("PATCH", Cs("/services/" + sid), ""), 405, "not allowed"},
+      {"deep JSON", Req("POST", start, std::string(200, '[') + std::string(200, ']')), 400, "nested"},
+      {"invalid UTF-8", Req("POST", start, "{\"customer_id\":\"\xff\"}"), 400, "malformed JSON"},
+      {"body over the limit",
+       "POST " + start + " HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n", 413, "larger than"},
+      {"hostile Content-Length",
+       "POST " + start + " HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\n{}", 413, "larger than"},
+      {"negative Content-Length", "POST " + start + " HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400,
+       "Content-Length"},
+      {"chunked body", "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       411, "chunked"},
+      {"garbage request line", "GARBAGE\r\n\r\n", 400, "request line"},
+      {"bad header line", "GET /health HTTP/1.1\r\nno colon here\r\n\r\n", 400, "header"},
+      {"bad version", "GET /health HTTP/2.0\r\n\r\n", 505, "HTTP/1.1"},
+  };
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    HttpClient fresh(server_->port());
+    HttpReply r = fresh.SendRaw(c.raw);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(r.headers["content-type"], "application/json");
+    storage::Value body = Json(r);
+    ASSERT_NE(Field(body, "message"), nullptr) << r.body;
+    EXPECT_NE(Field(body, "message")->string_value.find(c.message_part), std::string::npos)
+        << r.body;
+    ASSERT_NE(Field(body, "exception"), nullptr);
+  }
+  // A body really sent over the limit is refused too, and the server keeps serving.
+  {
+    HttpClient fresh(server_->port());
+    std::string big = R"({"customer_id":"B1","pad":")" + std::string(1100000, 'p') + "\"}";
+    HttpReply r = fresh.SendRaw(Req("POST", start, big));
+    EXPECT_EQ(r.status, 413);
+  }
+  EXPECT_EQ(client_->Get("/health").status, 200);
+  for (size_t i = 0; i < reads.size(); ++i) EXPECT_EQ(client_->Get(reads[i]).body, before[i]);
+  // The wrong-method reply names what is allowed.
+  HttpReply wrong = client_->Request("PATCH", Cs("/services/" + sid));
+  EXPECT_EQ(wrong.headers["allow"], "GET, DELETE");
+}
+
+}  // namespace
+}  // namespace contextd::testing

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's IVR callback walk-through, run with curl against the real binary.
+set -euo pipefail
+bin=$1
+dir=$(mktemp -d)
+out=$(mktemp)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
+"$bin" --port 0 --data-dir "$dir" --sync none >"$out" &
+pid=$!
+for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
+port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
+cs=http://127.0.0.1:$port/genesys/1/cs
+
+expect() {  # expect NAME ACTUAL PATTERN
+  if [[ "$2" != *"$3"* ]]; then echo "FAIL $1: got $2, want $3"; exit 1; fi
+  echo "ok $1"
+}
+
+started=$(curl -sS -X POST "$cs/services/start" -H 'Content-Type: application/json' \
+  -d '{"contact_key":"408-832-7799","service_type":"NewWireless","media_type":"voice"}')
+id=$(sed -n 's/.*"service_id":\([0-9]*\).*/\1/p' <<<"$started")
+expect start "$started" '"contact_key":"408-832-7799"'
+state=$(curl -sS -X POST "$cs/services/$id/states/start" -d '{"state_type":"InQueue"}')
+expect state "$state" '"state_id":0'
+
+found=$(curl -sS "$cs/services/anonymous/408-832-7799/active?active_states=true")
+expect callback "$found" "\"service_id\":$id"
+expect callback-state "$found" '"active_states":[{"state_id":0,"state_type":"InQueue"'
+
+assoc=$(curl -sS -X POST "$cs/customers/ABC1234/services/$id")
+expect associate "$assoc" '"customer_id":"ABC1234"'
+expect anonymous-empty "$(curl -sS "$cs/services/anonymous/408-832-7799/active")" '[]'
+expect customer "$(curl -sS "$cs/customers/ABC1234/services/active?active_states=true")" \
+  "\"service_id\":$id"
+
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$cs/services/$id/end" -d '{"disposition":"Sold"}')
+expect complete "$code" 204
+expect history "$(curl -sS "$cs/customers/ABC1234/services/completed")" '"disposition":"Sold"'
+bad=$(curl -sS -w ' %{http_code}' "$cs/customers/ABC1234/services?active_states=maybe")
+expect bad-boolean "$bad" '400'
+echo "1 passed, 0 failed"

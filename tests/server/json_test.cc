@@ -1,0 +1,68 @@
+#include "server/json.h"
+
+#include "gtest/gtest.h"
+
+namespace contextd::server {
+namespace {
+
+using storage::Value;
+
+TEST(JsonTest, ParsesEveryKindAndRendersItBack) {
+  const std::string text =
+      R"({"s":"a\"b\\c\n\u0001é","i":-12,"u":18446744073709551615,"d":1.5,"t":true,)"
+      R"("n":null,"a":[1,[],{}],"o":{"k":"v"}})";
+  absl::StatusOr<Value> v = ParseJson(text);
+  ASSERT_TRUE(v.ok()) << v.status();
+  std::string out;
+  JsonWriter w(&out);
+  w.Value(*v);
+  EXPECT_EQ(out,
+            R"({"s":"a\"b\\c\n\u0001é","i":-12,"u":18446744073709551615,"d":1.5,"t":true,)"
+            R"("n":null,"a":[1,[],{}],"o":{"k":"v"}})");
+}
+
+TEST(JsonTest, RejectsMalformedInputWithAClearMessage) {
+  const char* bad[] = {
+      "",
+      "{",
+      R"({"a":1,})",
+      R"({"a":1} {"b":2})",
+      R"({"a":1}x)",
+      R"({"a":1,"a":2})",
+      R"({"o":{"k":1,"k":2}})",
+      R"({"a":tru})",
+      R"({"a":01})",
+      "\"just a string\"",
+      "42",
+      "{\"a\":\"\xff\"}",
+      R"({"a":[1,2,]})",
+  };
+  for (const char* text : bad) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<Value> v = ParseJson(text);
+    ASSERT_FALSE(v.ok());
+    EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(std::string(v.status().message()).find("malformed JSON"), std::string::npos);
+  }
+}
+
+TEST(JsonTest, LimitsNesting) {
+  std::string deep(kMaxJsonDepth, '[');
+  deep += std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(ParseJson(deep).ok());
+  std::string deeper(kMaxJsonDepth + 1, '[');
+  deeper += std::string(kMaxJsonDepth + 1, ']');
+  EXPECT_FALSE(ParseJson(deeper).ok());
+  std::string hostile(100000, '[');
+  EXPECT_FALSE(ParseJson(hostile).ok());
+}
+
+TEST(JsonTest, EscapesControlCharacters) {
+  std::string out;
+  JsonWriter w(&out);
+  w.String(std::string("\b\f\r\t\x1f\0", 6));
+  EXPECT_EQ(out, R"("\b\f\r\t\u001f\u0000")");
+}
+
+}  // namespace
+}  // namespace contextd::server

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace contextd::testing {
+
+struct HttpReply {
+  int status = 0;  // 0: no reply (connection closed or timed out)
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+};
+
+// A minimal blocking HTTP/1.1 client over one keep-alive TCP connection to 127.0.0.1, able
+// to send malformed bytes too. Replies must carry Content-Length (contextd's always do).
+class HttpClient {
+ public:
+  explicit HttpClient(uint16_t port);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  HttpReply Request(const std::string& method, const std::string& target,
+                    const std::string& body = "",
+                    const std::vector<std::string>& extra_headers = {});
+  HttpReply Get(const std::string& target) { return Request("GET", target); }
+  HttpReply Post(const std::string& target, const std::string& body) {
+    return Request("POST", target, body);
+  }
+
+  // Sends `bytes` as they are and reads one reply.
+  HttpReply SendRaw(const std::string& bytes);
+  // Sends bytes without reading.
+  bool Write(const std::string& bytes);
+  HttpReply ReadReply();
+
+ private:
+  void Connect();
+
+  uint16_t port_;
+  int fd_ = -1;
+  std::string buffered_;
+};
+
+}  // namespace contextd::testing
