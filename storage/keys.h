@@ -15,8 +15,14 @@ enum class OwnerKind : uint8_t { kCustomer = 1, kAnonymous = 2 };
 enum class IndexKind : uint8_t {
   kStarted = 1,    // every service, by start time
   kCompleted = 2,  // completed services, by completion time
-  kActive = 3,     // active services only, by start time: the IVR hot path
+  kActive = 3,     // active services only: one compact record per owner (see below)
 };
+
+// The active index of an owner is a single record under IndexPrefix(tenant, kActive, ...):
+// the concatenated 16-byte suffixes (time, service id) of its active services, ascending.
+// The IVR hot path reads one record however long the owner's history, and no completed
+// service leaves a tombstone behind in it.
+inline constexpr size_t kActiveEntryBytes = 16;
 
 // Primary key of a service record: the tenant, then the id in big-endian order.
 std::string ServiceKey(std::string_view tenant, uint64_t service_id);

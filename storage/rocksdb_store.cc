@@ -1,6 +1,10 @@
 #include "storage/rocksdb_store.h"
 
+#include <algorithm>
 #include <array>
+#include <functional>
+#include <limits>
+#include <optional>
 #include <mutex>
 #include <utility>
 
@@ -39,37 +43,47 @@ struct IndexEntry {
   std::string value;
 };
 
-// Every index entry a record should have. The single definition of index content: Create,
-// Update and Delete all derive entries from records through this function.
+// Where a service is listed: its customer, else (anonymous) its contact key.
+std::optional<std::pair<OwnerKind, std::string_view>> OwnerOf(const Service& s) {
+  if (s.customer_id) return std::make_pair(OwnerKind::kCustomer, std::string_view(*s.customer_id));
+  if (s.contact_key) return std::make_pair(OwnerKind::kAnonymous, std::string_view(*s.contact_key));
+  return std::nullopt;
+}
+
+// Every started/completed index entry a record should have: the single definition of that
+// index content, from which Create, Update and Delete all derive their writes.
 std::vector<IndexEntry> IndexEntriesOf(std::string_view tenant, const Service& s) {
   std::vector<IndexEntry> out;
-  OwnerKind kind;
-  std::string_view owner;
-  if (s.customer_id) {
-    kind = OwnerKind::kCustomer;
-    owner = *s.customer_id;
-  } else if (s.contact_key) {
-    kind = OwnerKind::kAnonymous;
-    owner = *s.contact_key;
-  } else {
-    return out;
-  }
+  auto owner = OwnerOf(s);
+  if (!owner) return out;
   const TimeMs started = s.started.timestamp_ms;
-  out.push_back({IndexKey(IndexPrefix(tenant, IndexKind::kStarted, kind, owner), started,
-                          s.service_id),
+  out.push_back({IndexKey(IndexPrefix(tenant, IndexKind::kStarted, owner->first, owner->second),
+                          started, s.service_id),
                  std::string(1, s.completed ? '\1' : '\0')});
   if (s.completed) {
     std::string started_be;
     AppendBigEndian64(static_cast<uint64_t>(started), &started_be);
-    out.push_back({IndexKey(IndexPrefix(tenant, IndexKind::kCompleted, kind, owner),
+    out.push_back({IndexKey(IndexPrefix(tenant, IndexKind::kCompleted, owner->first,
+                                        owner->second),
                             s.completed->timestamp_ms, s.service_id),
                    std::move(started_be)});
-  } else {
-    out.push_back({IndexKey(IndexPrefix(tenant, IndexKind::kActive, kind, owner), started,
-                            s.service_id),
-                   std::string()});
   }
   return out;
+}
+
+// A service's place in its owner's active record, if it is active and has an owner.
+struct ActiveEntry {
+  std::string record_key;  // IndexPrefix(tenant, kActive, owner)
+  std::string entry;       // kActiveEntryBytes: time, service id
+};
+
+std::optional<ActiveEntry> ActiveEntryOf(std::string_view tenant, const Service& s) {
+  auto owner = OwnerOf(s);
+  if (!owner || s.completed) return std::nullopt;
+  ActiveEntry a;
+  a.record_key = IndexPrefix(tenant, IndexKind::kActive, owner->first, owner->second);
+  a.entry = IndexKey("", s.started.timestamp_ms, s.service_id);
+  return a;
 }
 
 class RocksDbStore final : public ServiceStore {
@@ -100,7 +114,10 @@ class RocksDbStore final : public ServiceStore {
 
   absl::StatusOr<Service> Create(std::string_view tenant, Service service) override {
     ASSIGN_OR_RETURN(service.service_id, NextId());
+    std::optional<ActiveEntry> active = ActiveEntryOf(tenant, service);
+    OwnerLocks locks(this, active ? &active->record_key : nullptr, nullptr);
     rocksdb::WriteBatch batch;
+    RETURN_IF_ERROR(MoveActive(nullptr, active ? &*active : nullptr, &batch));
     RETURN_IF_ERROR(FromRocksDb(batch.Put(services(), ServiceKey(tenant, service.service_id),
                                           EncodeService(service))));
     for (const IndexEntry& e : IndexEntriesOf(tenant, service)) {
@@ -131,7 +148,20 @@ class RocksDbStore final : public ServiceStore {
       if (!kept) RETURN_IF_ERROR(FromRocksDb(batch.Delete(index(), e.key)));
     }
     for (const IndexEntry& e : new_entries) {
-      RETURN_IF_ERROR(FromRocksDb(batch.Put(index(), e.key, e.value)));
+      bool unchanged = false;
+      for (const IndexEntry& o : old_entries) unchanged = unchanged || (o.key == e.key && o.value == e.value);
+      if (!unchanged) RETURN_IF_ERROR(FromRocksDb(batch.Put(index(), e.key, e.value)));
+    }
+    std::optional<ActiveEntry> old_active = ActiveEntryOf(tenant, before);
+    std::optional<ActiveEntry> new_active = ActiveEntryOf(tenant, after);
+    const bool same_active = old_active.has_value() == new_active.has_value() &&
+                             (!old_active || (old_active->record_key == new_active->record_key &&
+                                              old_active->entry == new_active->entry));
+    OwnerLocks locks(this, !same_active && old_active ? &old_active->record_key : nullptr,
+                     !same_active && new_active ? &new_active->record_key : nullptr);
+    if (!same_active) {
+      RETURN_IF_ERROR(MoveActive(old_active ? &*old_active : nullptr,
+                                 new_active ? &*new_active : nullptr, &batch));
     }
     RETURN_IF_ERROR(FromRocksDb(
         batch.Put(services(), ServiceKey(tenant, service_id), EncodeService(after))));
@@ -147,6 +177,9 @@ class RocksDbStore final : public ServiceStore {
     for (const IndexEntry& e : IndexEntriesOf(tenant, before)) {
       RETURN_IF_ERROR(FromRocksDb(batch.Delete(index(), e.key)));
     }
+    std::optional<ActiveEntry> active = ActiveEntryOf(tenant, before);
+    OwnerLocks locks(this, active ? &active->record_key : nullptr, nullptr);
+    RETURN_IF_ERROR(MoveActive(active ? &*active : nullptr, nullptr, &batch));
     return FromRocksDb(db_->Write(write_options_, &batch));
   }
 
@@ -168,7 +201,21 @@ class RocksDbStore final : public ServiceStore {
     options.iterate_upper_bound = &upper_slice;
 
     std::vector<std::string> keys;
-    {
+    if (scan.index == IndexKind::kActive) {
+      std::string record;
+      rocksdb::Status s = db_->Get(options, index(), prefix, &record);
+      if (!s.IsNotFound()) RETURN_IF_ERROR(FromRocksDb(s));
+      const std::string lower_entry = IndexBound("", scan.range.from_ms);
+      const std::string upper_entry = IndexBound("", scan.range.to_ms);
+      for (size_t pos = record.size(); pos >= kActiveEntryBytes; pos -= kActiveEntryBytes) {
+        std::string_view entry(record.data() + pos - kActiveEntryBytes, kActiveEntryBytes);
+        if (entry < lower_entry) break;
+        if (scan.range.to_ms != std::numeric_limits<TimeMs>::max() && entry >= upper_entry) {
+          continue;
+        }
+        keys.push_back(ServiceKey(scan.tenant, ReadBigEndian64(entry.substr(8))));
+      }
+    } else {
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, index()));
       for (it->SeekForPrev(upper); it->Valid(); it->Prev()) {
         TimeMs time_ms;
@@ -229,6 +276,73 @@ class RocksDbStore final : public ServiceStore {
 
   std::mutex& StripeOf(uint64_t service_id) { return stripes_[service_id % kStripes]; }
 
+  // Holds the owner-record locks of up to two active records, taken in stripe order so that
+  // concurrent moves between the same owners cannot deadlock. Taken after a service stripe,
+  // never before one.
+  class OwnerLocks {
+   public:
+    OwnerLocks(RocksDbStore* store, const std::string* a, const std::string* b) {
+      std::vector<size_t> stripes;
+      for (const std::string* key : {a, b}) {
+        if (key) stripes.push_back(std::hash<std::string>()(*key) % kStripes);
+      }
+      std::sort(stripes.begin(), stripes.end());
+      stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+      for (size_t i : stripes) locks_.emplace_back(store->owner_stripes_[i]);
+    }
+
+   private:
+    std::vector<std::unique_lock<std::mutex>> locks_;
+  };
+
+  // Adds to `batch` the removal of `from` and the insertion of `to` in their owners'
+  // active records. REQUIRES: the OwnerLocks of both records are held.
+  absl::Status MoveActive(const ActiveEntry* from, const ActiveEntry* to,
+                          rocksdb::WriteBatch* batch) {
+    std::string from_record, to_record;
+    if (from) RETURN_IF_ERROR(ReadActiveRecord(from->record_key, &from_record));
+    if (to && from && to->record_key == from->record_key) {
+      to_record = from_record;
+    } else if (to) {
+      RETURN_IF_ERROR(ReadActiveRecord(to->record_key, &to_record));
+    }
+    std::string* removed_from = from ? &from_record : nullptr;
+    if (from && to && to->record_key == from->record_key) removed_from = &to_record;
+    if (from) {
+      for (size_t pos = 0; pos + kActiveEntryBytes <= removed_from->size();
+           pos += kActiveEntryBytes) {
+        if (removed_from->compare(pos, kActiveEntryBytes, from->entry) == 0) {
+          removed_from->erase(pos, kActiveEntryBytes);
+          break;
+        }
+      }
+      if (!(to && to->record_key == from->record_key)) {
+        RETURN_IF_ERROR(FromRocksDb(from_record.empty()
+                                        ? batch->Delete(index(), from->record_key)
+                                        : batch->Put(index(), from->record_key, from_record)));
+      }
+    }
+    if (to) {
+      size_t pos = 0;
+      while (pos + kActiveEntryBytes <= to_record.size() &&
+             to_record.compare(pos, kActiveEntryBytes, to->entry) < 0) {
+        pos += kActiveEntryBytes;
+      }
+      to_record.insert(pos, to->entry);
+      RETURN_IF_ERROR(FromRocksDb(batch->Put(index(), to->record_key, to_record)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadActiveRecord(const std::string& key, std::string* record) {
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), index(), key, record);
+    if (s.IsNotFound()) {
+      record->clear();
+      return absl::OkStatus();
+    }
+    return FromRocksDb(s);
+  }
+
   rocksdb::ColumnFamilyHandle* meta() { return handles_[0]; }
   rocksdb::ColumnFamilyHandle* services() { return handles_[1]; }
   rocksdb::ColumnFamilyHandle* index() { return handles_[2]; }
@@ -239,7 +353,8 @@ class RocksDbStore final : public ServiceStore {
   std::mutex id_mu_;
   uint64_t next_id_ = 1;   // guarded by id_mu_
   uint64_t id_limit_ = 1;  // guarded by id_mu_
-  std::array<std::mutex, kStripes> stripes_;
+  std::array<std::mutex, kStripes> stripes_;        // per service
+  std::array<std::mutex, kStripes> owner_stripes_;  // per owner active record
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "storage/rocksdb_store.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -185,6 +186,38 @@ TEST_F(RocksDbStoreTest, ConcurrentUpdatesOfOneServiceLoseNothing) {
   ASSERT_TRUE(got.ok());
   ASSERT_EQ(got->states.size(), size_t{kThreads * kPerThread});
   for (size_t i = 0; i < got->states.size(); ++i) EXPECT_EQ(got->states[i].state_id, int32_t(i));
+}
+
+TEST_F(RocksDbStoreTest, ActiveRecordStaysExactUnderConcurrentOwnerChanges) {
+  constexpr int kThreads = 4, kPerThread = 100;
+  std::vector<std::vector<uint64_t>> still_active(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto created = store_->Create("t", Anonymous("k", 1000 + i));
+        ASSERT_TRUE(created.ok());
+        if (i % 2 == 0) {
+          still_active[t].push_back(created->service_id);
+          continue;
+        }
+        ASSERT_TRUE(store_->Update("t", created->service_id, [](Service& s) {
+          s.completed = Event{s.started.timestamp_ms, {}};
+          return absl::OkStatus();
+        }).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::vector<uint64_t> want;
+  for (const auto& ids : still_active) want.insert(want.end(), ids.begin(), ids.end());
+  std::vector<uint64_t> got = ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive);
+  std::sort(want.begin(), want.end());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want);
+  // The active record honours time windows like every other index.
+  EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive, {1000, 1001}).size(),
+            size_t{kThreads});
 }
 
 }  // namespace
