@@ -1,5 +1,6 @@
 #include "server/api.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -411,31 +412,41 @@ constexpr Route kRoutes[] = {
 };
 #undef CS
 
-// Matches `segments` against a pattern. On a match returns the literal positions as a
-// bit string, leftmost segment highest, so that the higher score is the more specific route
-// (literals beat captures, earlier positions first); -1 otherwise.
-int64_t MatchScore(std::string_view pattern, const std::vector<std::string>& segments,
-                   std::vector<std::string>* captures) {
+// A route with its pattern split into segments once.
+struct CompiledRoute {
+  const Route* route;
   std::vector<std::string_view> parts;
-  size_t pos = 1;
-  while (pos <= pattern.size()) {
-    size_t slash = pattern.find('/', pos);
-    if (slash == std::string_view::npos) slash = pattern.size();
-    parts.push_back(pattern.substr(pos, slash - pos));
-    pos = slash + 1;
-  }
-  if (parts.size() != segments.size()) return -1;
-  int64_t score = 0;
-  captures->clear();
-  for (size_t i = 0; i < parts.size(); ++i) {
-    score <<= 1;
-    if (parts[i].front() == ':') {
-      captures->push_back(segments[i]);
-    } else if (parts[i] == segments[i]) {
-      score |= 1;
-    } else {
-      return -1;
+};
+
+const std::vector<CompiledRoute>& CompiledRoutes() {
+  static const std::vector<CompiledRoute> compiled = [] {
+    std::vector<CompiledRoute> out;
+    for (const Route& route : kRoutes) {
+      CompiledRoute c{&route, {}};
+      std::string_view pattern = route.pattern;
+      for (size_t pos = 1; pos <= pattern.size();) {
+        size_t slash = std::min(pattern.find('/', pos), pattern.size());
+        c.parts.push_back(pattern.substr(pos, slash - pos));
+        pos = slash + 1;
+      }
+      out.push_back(std::move(c));
     }
+    return out;
+  }();
+  return compiled;
+}
+
+// Matches `segments` against a route. On a match returns the literal positions as a bit
+// string, leftmost segment highest, so that the higher score is the more specific route
+// (literals beat captures, earlier positions first); -1 otherwise.
+int64_t MatchScore(const CompiledRoute& route, const std::vector<std::string>& segments) {
+  if (route.parts.size() != segments.size()) return -1;
+  int64_t score = 0;
+  for (size_t i = 0; i < route.parts.size(); ++i) {
+    score <<= 1;
+    if (route.parts[i].front() == ':') continue;
+    if (route.parts[i] != segments[i]) return -1;
+    score |= 1;
   }
   return score;
 }
@@ -447,24 +458,23 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     absl::StatusOr<server::Target> target = ParseTarget(request.target);
     if (!target.ok()) return ErrorResponse(target.status());
 
-    const Route* best = nullptr;
+    const CompiledRoute* best = nullptr;
     int64_t best_score = -1;
-    std::vector<std::string> captures, best_captures;
     std::string allow;
-    for (const Route& route : kRoutes) {
-      int64_t score = MatchScore(route.pattern, target->segments, &captures);
+    for (const CompiledRoute& route : CompiledRoutes()) {
+      int64_t score = MatchScore(route, target->segments);
       if (score < 0) continue;
-      if (request.method != route.method) {
-        if (allow.find(route.method) == std::string::npos) {
+      const char* method = route.route->method;
+      if (request.method != method) {
+        if (allow.find(method) == std::string::npos) {
           allow += allow.empty() ? "" : ", ";
-          allow += route.method;
+          allow += method;
         }
         continue;
       }
       if (score > best_score) {
         best = &route;
         best_score = score;
-        best_captures = captures;
       }
     }
     if (best == nullptr) {
@@ -474,8 +484,11 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       r.allow = std::move(allow);
       return r;
     }
-    Call call{request, std::move(best_captures), target->params};
-    return best->handler(*engine_, call);
+    Call call{request, {}, target->params};
+    for (size_t i = 0; i < best->parts.size(); ++i) {
+      if (best->parts[i].front() == ':') call.captures.push_back(std::move(target->segments[i]));
+    }
+    return best->route->handler(*engine_, call);
   } catch (const std::exception& e) {
     return ErrorResponse(absl::InternalError(e.what()));
   }
