@@ -16,7 +16,7 @@
 namespace contextd {
 namespace {
 
-constexpr storage::TimeMs kBaseMs = 1262304000000;   // 2010-01-01T00:00:00Z
+constexpr storage::TimeMs kBaseMs = 1262304000000;  // 2010-01-01T00:00:00Z
 constexpr storage::TimeMs kDayMs = 86400000;
 constexpr storage::TimeMs kSpacingMs = kDayMs / 10;  // 10 services a day
 
@@ -51,8 +51,8 @@ Fixture* Build(int64_t n) {
       start.service_type = storage::Value::Int(i % 3);
       start.event.timestamp_ms = kBaseMs + i * kSpacingMs;
       start.event.fields = {{"media_type", storage::Value::String("voice")}};
-      start.event.attached = {{"Offer", storage::Value::Object(
-                                            {{"name", storage::Value::String("gold")}})}};
+      start.event.attached = {
+          {"Offer", storage::Value::Object({{"name", storage::Value::String("gold")}})}};
       auto s = engine.StartService("", std::move(start), 0);
       if (!s.ok()) return nullptr;
       if (i + 1 < n) {
@@ -90,12 +90,16 @@ void RunQuery(benchmark::State& state, query::View view, bool window) {
 void BM_StorageQueryOneDayWindow(benchmark::State& state) {
   RunQuery(state, query::View::kAll, true);
 }
-void BM_StorageQueryActive(benchmark::State& state) { RunQuery(state, query::View::kActive, false); }
+void BM_StorageQueryActive(benchmark::State& state) {
+  RunQuery(state, query::View::kActive, false);
+}
 
-BENCHMARK(BM_StorageQueryOneDayWindow)->Arg(10)->Arg(1000)->Arg(100000)
+BENCHMARK(BM_StorageQueryOneDayWindow)
+    ->Arg(10)
+    ->Arg(1000)
+    ->Arg(100000)
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_StorageQueryActive)->Arg(10)->Arg(1000)->Arg(100000)
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_StorageQueryActive)->Arg(10)->Arg(1000)->Arg(100000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace contextd

@@ -20,8 +20,7 @@ Event StartEvent(EventInput& in, TimeMs now_ms) {
 absl::StatusOr<Event> EndEvent(EventInput& in, TimeMs started_ms, TimeMs now_ms) {
   Event e{in.timestamp_ms.value_or(now_ms), std::move(in.fields)};
   if (e.timestamp_ms < started_ms) {
-    return absl::InvalidArgumentError(
-        "timestamp: the end event is earlier than the start event");
+    return absl::InvalidArgumentError("timestamp: the end event is earlier than the start event");
   }
   return e;
 }
@@ -48,8 +47,7 @@ absl::Status AlreadyCompleted(std::string_view what, int64_t id) {
 
 // Completes `item` (a Service, State or Task) with `end`.
 template <typename T>
-absl::Status Complete(T& item, std::string_view what, int64_t id, EventInput& end,
-                      TimeMs now_ms) {
+absl::Status Complete(T& item, std::string_view what, int64_t id, EventInput& end, TimeMs now_ms) {
   if (item.completed) return AlreadyCompleted(what, id);
   ASSIGN_OR_RETURN(Event e, EndEvent(end, item.started.timestamp_ms, now_ms));
   item.completed = std::move(e);
@@ -108,8 +106,8 @@ absl::StatusOr<Service> Engine::StartService(std::string_view tenant, ServiceSta
   return store_->Create(tenant, std::move(s));
 }
 
-absl::Status Engine::CompleteService(std::string_view tenant, uint64_t service_id,
-                                     EventInput end, TimeMs now_ms) {
+absl::Status Engine::CompleteService(std::string_view tenant, uint64_t service_id, EventInput end,
+                                     TimeMs now_ms) {
   return store_
       ->Update(tenant, service_id,
                [&](Service& s) {
@@ -119,8 +117,7 @@ absl::Status Engine::CompleteService(std::string_view tenant, uint64_t service_i
 }
 
 absl::StatusOr<Service> Engine::AssociateService(std::string_view tenant, uint64_t service_id,
-                                                 std::string customer_id,
-                                                 ServiceUpdate update) {
+                                                 std::string customer_id, ServiceUpdate update) {
   if (customer_id.empty()) return absl::InvalidArgumentError("customer_id must not be empty");
   return store_->Update(tenant, service_id, [&](Service& s) {
     s.customer_id = customer_id;
@@ -138,31 +135,32 @@ absl::Status Engine::DeleteService(std::string_view tenant, uint64_t service_id)
 absl::StatusOr<storage::State> Engine::StartState(std::string_view tenant, uint64_t service_id,
                                                   StateStart start, TimeMs now_ms) {
   storage::State created;
-  RETURN_IF_ERROR(store_
-                      ->Update(tenant, service_id,
-                               [&](Service& s) {
-                                 if (start.previous_state_id) {
-                                   RETURN_IF_ERROR(CheckStateExists(
-                                       s, *start.previous_state_id, "previous_state_id"));
-                                 }
-                                 storage::State st;
-                                 st.state_id = static_cast<int32_t>(s.states.size());
-                                 st.state_type = start.state_type;
-                                 st.previous_state_id = start.previous_state_id;
-                                 st.est_duration_s = start.est_duration_s;
-                                 st.attached = start.event.attached;
-                                 st.started = Event{start.event.timestamp_ms.value_or(now_ms),
-                                                    start.event.fields};
-                                 s.states.push_back(st);
-                                 created = std::move(st);
-                                 return absl::OkStatus();
-                               })
-                      .status());
+  RETURN_IF_ERROR(
+      store_
+          ->Update(
+              tenant, service_id,
+              [&](Service& s) {
+                if (start.previous_state_id) {
+                  RETURN_IF_ERROR(
+                      CheckStateExists(s, *start.previous_state_id, "previous_state_id"));
+                }
+                storage::State st;
+                st.state_id = static_cast<int32_t>(s.states.size());
+                st.state_type = start.state_type;
+                st.previous_state_id = start.previous_state_id;
+                st.est_duration_s = start.est_duration_s;
+                st.attached = start.event.attached;
+                st.started = Event{start.event.timestamp_ms.value_or(now_ms), start.event.fields};
+                s.states.push_back(st);
+                created = std::move(st);
+                return absl::OkStatus();
+              })
+          .status());
   return created;
 }
 
-absl::Status Engine::CompleteState(std::string_view tenant, uint64_t service_id,
-                                   int32_t state_id, EventInput end, TimeMs now_ms) {
+absl::Status Engine::CompleteState(std::string_view tenant, uint64_t service_id, int32_t state_id,
+                                   EventInput end, TimeMs now_ms) {
   return store_
       ->Update(tenant, service_id,
                [&](Service& s) -> absl::Status {
@@ -172,58 +170,57 @@ absl::Status Engine::CompleteState(std::string_view tenant, uint64_t service_id,
       .status();
 }
 
-absl::StatusOr<storage::State> Engine::TransitionState(std::string_view tenant,
-                                                       uint64_t service_id, Transition t,
-                                                       TimeMs now_ms) {
+absl::StatusOr<storage::State> Engine::TransitionState(std::string_view tenant, uint64_t service_id,
+                                                       Transition t, TimeMs now_ms) {
   storage::State created;
-  RETURN_IF_ERROR(
-      store_
-          ->Update(tenant, service_id,
-                   [&](Service& s) -> absl::Status {
-                     ASSIGN_OR_RETURN(storage::State * from,
-                                      Child(s.states, t.from_state_id, StateNotFound));
-                     EventInput end{t.shared.timestamp_ms, t.shared.fields, {}};
-                     storage::MergeFields(end.fields, t.from_fields);
-                     RETURN_IF_ERROR(Complete(*from, "state", t.from_state_id, end, now_ms));
-                     storage::State st;
-                     st.state_id = static_cast<int32_t>(s.states.size());
-                     st.state_type = t.to_state_type;
-                     st.previous_state_id = t.from_state_id;
-                     st.est_duration_s = t.to_est_duration_s;
-                     st.attached = t.shared.attached;
-                     st.started = from->completed.value();
-                     st.started.fields = t.shared.fields;
-                     s.states.push_back(st);
-                     created = std::move(st);
-                     return absl::OkStatus();
-                   })
-          .status());
+  RETURN_IF_ERROR(store_
+                      ->Update(tenant, service_id,
+                               [&](Service& s) -> absl::Status {
+                                 ASSIGN_OR_RETURN(storage::State * from,
+                                                  Child(s.states, t.from_state_id, StateNotFound));
+                                 EventInput end{t.shared.timestamp_ms, t.shared.fields, {}};
+                                 storage::MergeFields(end.fields, t.from_fields);
+                                 RETURN_IF_ERROR(
+                                     Complete(*from, "state", t.from_state_id, end, now_ms));
+                                 storage::State st;
+                                 st.state_id = static_cast<int32_t>(s.states.size());
+                                 st.state_type = t.to_state_type;
+                                 st.previous_state_id = t.from_state_id;
+                                 st.est_duration_s = t.to_est_duration_s;
+                                 st.attached = t.shared.attached;
+                                 st.started = from->completed.value();
+                                 st.started.fields = t.shared.fields;
+                                 s.states.push_back(st);
+                                 created = std::move(st);
+                                 return absl::OkStatus();
+                               })
+                      .status());
   return created;
 }
 
 absl::StatusOr<storage::Task> Engine::StartTask(std::string_view tenant, uint64_t service_id,
                                                 TaskStart start, TimeMs now_ms) {
   storage::Task created;
-  RETURN_IF_ERROR(store_
-                      ->Update(tenant, service_id,
-                               [&](Service& s) {
-                                 if (start.state_id) {
-                                   RETURN_IF_ERROR(
-                                       CheckStateExists(s, *start.state_id, "state_id"));
-                                 }
-                                 storage::Task t;
-                                 t.task_id = static_cast<int32_t>(s.tasks.size());
-                                 t.task_type = start.task_type;
-                                 t.state_id = start.state_id;
-                                 t.est_duration_s = start.est_duration_s;
-                                 t.attached = start.event.attached;
-                                 t.started = Event{start.event.timestamp_ms.value_or(now_ms),
-                                                   start.event.fields};
-                                 s.tasks.push_back(t);
-                                 created = std::move(t);
-                                 return absl::OkStatus();
-                               })
-                      .status());
+  RETURN_IF_ERROR(
+      store_
+          ->Update(
+              tenant, service_id,
+              [&](Service& s) {
+                if (start.state_id) {
+                  RETURN_IF_ERROR(CheckStateExists(s, *start.state_id, "state_id"));
+                }
+                storage::Task t;
+                t.task_id = static_cast<int32_t>(s.tasks.size());
+                t.task_type = start.task_type;
+                t.state_id = start.state_id;
+                t.est_duration_s = start.est_duration_s;
+                t.attached = start.event.attached;
+                t.started = Event{start.event.timestamp_ms.value_or(now_ms), start.event.fields};
+                s.tasks.push_back(t);
+                created = std::move(t);
+                return absl::OkStatus();
+              })
+          .status());
   return created;
 }
 

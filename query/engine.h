@@ -83,8 +83,7 @@ class Engine {
   absl::Status CompleteService(std::string_view tenant, uint64_t service_id, EventInput end,
                                storage::TimeMs now_ms);
   absl::StatusOr<storage::Service> AssociateService(std::string_view tenant, uint64_t service_id,
-                                                    std::string customer_id,
-                                                    ServiceUpdate update);
+                                                    std::string customer_id, ServiceUpdate update);
   absl::Status DeleteService(std::string_view tenant, uint64_t service_id);
 
   // Returns the new state.

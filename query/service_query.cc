@@ -18,8 +18,7 @@ using storage::TimeRange;
 enum class ResourceKind { kService, kState, kTask };
 
 absl::Status BadParam(std::string_view name, std::string_view why) {
-  return absl::InvalidArgumentError("parameter '" + std::string(name) + "': " +
-                                    std::string(why));
+  return absl::InvalidArgumentError("parameter '" + std::string(name) + "': " + std::string(why));
 }
 
 absl::Status RejectRepeats(const Params& params) {
@@ -55,9 +54,8 @@ absl::StatusOr<std::vector<std::string>> ParseList(std::string_view name, std::s
   size_t start = 0;
   while (true) {
     size_t comma = text.find(',', start);
-    std::string_view item = text.substr(start, comma == std::string_view::npos
-                                                   ? std::string_view::npos
-                                                   : comma - start);
+    std::string_view item = text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (item.empty()) return BadParam(name, "empty element in comma-separated list");
     out.emplace_back(item);
     if (comma == std::string_view::npos) return out;
@@ -134,8 +132,7 @@ bool KeySelection::Includes(std::string_view key) const {
 }
 
 absl::StatusOr<ServiceQuery> ParseServiceQuery(std::string tenant, storage::OwnerKind owner_kind,
-                                               std::string owner, View view,
-                                               const Params& params) {
+                                               std::string owner, View view, const Params& params) {
   RETURN_IF_ERROR(RejectRepeats(params));
   ServiceQuery q;
   q.tenant = std::move(tenant);
@@ -187,8 +184,7 @@ IndexScan PlanServiceQuery(const ServiceQuery& q) {
   return scan;
 }
 
-bool TypeMatches(const std::optional<storage::Value>& type,
-                 const std::vector<std::string>& types) {
+bool TypeMatches(const std::optional<storage::Value>& type, const std::vector<std::string>& types) {
   if (types.empty()) return true;
   if (!type || !type->is_scalar()) return false;
   const std::string text = type->ScalarText();

@@ -65,8 +65,7 @@ struct ServiceQuery {
 // Validates the parameters of a services query (section 0 of the API reference).
 // Returns InvalidArgument naming the parameter at fault.
 absl::StatusOr<ServiceQuery> ParseServiceQuery(std::string tenant, storage::OwnerKind owner_kind,
-                                               std::string owner, View view,
-                                               const Params& params);
+                                               std::string owner, View view, const Params& params);
 
 // The one index range that holds every possible match of `query`.
 storage::IndexScan PlanServiceQuery(const ServiceQuery& query);
@@ -105,7 +104,6 @@ std::vector<const storage::Task*> SelectTasks(const storage::Service& service, V
                                               const TaskQuery& query);
 
 // True when a business-attribute value's text equals one of `types` (empty = any).
-bool TypeMatches(const std::optional<storage::Value>& type,
-                 const std::vector<std::string>& types);
+bool TypeMatches(const std::optional<storage::Value>& type, const std::vector<std::string>& types);
 
 }  // namespace contextd::query

@@ -5,8 +5,7 @@
 namespace contextd::query {
 namespace {
 
-constexpr char kExpected[] =
-    "expected a timestamp YYYY-MM-DDTHH:MM:SS[.sss][Z|+HH:MM|-HH:MM]";
+constexpr char kExpected[] = "expected a timestamp YYYY-MM-DDTHH:MM:SS[.sss][Z|+HH:MM|-HH:MM]";
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -55,13 +54,12 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
   int year, month, day, hour, minute, second;
   if (!Digits(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &month) ||
       s[7] != '-' || !Digits(s, 8, 2, &day) || s[10] != 'T' || !Digits(s, 11, 2, &hour) ||
-      s[13] != ':' || !Digits(s, 14, 2, &minute) || s[16] != ':' ||
-      !Digits(s, 17, 2, &second)) {
+      s[13] != ':' || !Digits(s, 14, 2, &minute) || s[16] != ':' || !Digits(s, 17, 2, &second)) {
     return absl::InvalidArgumentError(kExpected);
   }
   if (month < 1 || month > 12 || day < 1 ||
-      static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month)) ||
-      hour > 23 || minute > 59 || second > 59) {
+      static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month)) || hour > 23 ||
+      minute > 59 || second > 59) {
     return absl::InvalidArgumentError(std::string(kExpected) + "; a field is out of range");
   }
   size_t pos = 19;
@@ -71,8 +69,7 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
     size_t digits = 0;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
       if (++digits > 3) {
-        return absl::InvalidArgumentError(std::string(kExpected) +
-                                          "; at most 3 fraction digits");
+        return absl::InvalidArgumentError(std::string(kExpected) + "; at most 3 fraction digits");
       }
       millis = millis * 10 + (s[pos] - '0');
       ++pos;
@@ -96,10 +93,18 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
   }
   if (pos != s.size()) return absl::InvalidArgumentError(kExpected);
 
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month),
-                                     static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
-  return seconds * 1000 + millis;
+  const storage::TimeMs ms = seconds * 1000 + millis;
+  // Every accepted time must be printable as YYYY in UTC again.
+  static const storage::TimeMs kMin = DaysFromCivil(0, 1, 1) * 86400000;
+  static const storage::TimeMs kMax = DaysFromCivil(10000, 1, 1) * 86400000 - 1;
+  if (ms < kMin || ms > kMax) {
+    return absl::InvalidArgumentError(std::string(kExpected) +
+                                      "; outside years 0000 to 9999 in UTC");
+  }
+  return ms;
 }
 
 std::string FormatTimestamp(storage::TimeMs time_ms) {

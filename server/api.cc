@@ -110,19 +110,15 @@ absl::StatusOr<int32_t> ChildId(std::string_view text, std::string_view what) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
   if (!digits_only || ec != std::errc() || ptr != text.data() + text.size()) {
-    return absl::NotFoundError("There are no " + std::string(what) + " found for : " +
-                               std::string(text));
+    return absl::NotFoundError("There are no " + std::string(what) +
+                               " found for : " + std::string(text));
   }
   return id;
 }
 
-absl::StatusOr<int32_t> StateId(std::string_view text) {
-  return ChildId(text, "state");
-}
+absl::StatusOr<int32_t> StateId(std::string_view text) { return ChildId(text, "state"); }
 
-absl::StatusOr<int32_t> TaskId(std::string_view text) {
-  return ChildId(text, "task");
-}
+absl::StatusOr<int32_t> TaskId(std::string_view text) { return ChildId(text, "task"); }
 
 // Parses the body; an empty body counts as `{}` where the body is optional.
 absl::StatusOr<storage::Value> Body(const Call& c, bool required) {
@@ -206,9 +202,9 @@ ApiResponse AssociateService(query::Engine& e, const Call& c) {
 template <storage::OwnerKind kOwner, View kView>
 ApiResponse QueryServices(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(query::ServiceQuery q, query::ParseServiceQuery(c.request.tenant, kOwner,
-                                                                     c.captures[0], kView,
-                                                                     c.params));
+    ASSIGN_OR_RETURN(
+        query::ServiceQuery q,
+        query::ParseServiceQuery(c.request.tenant, kOwner, c.captures[0], kView, c.params));
     ASSIGN_OR_RETURN(std::vector<storage::Service> found, e.QueryServices(q));
     return Json(200, RenderServices(found, q.read));
   });
@@ -340,12 +336,11 @@ ApiResponse WriteExtension(query::Engine& e, const Call& c) {
     }
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
-    ASSIGN_OR_RETURN(storage::Service s, e.WriteExtension(c.request.tenant, ref,
-                                                          c.captures.back(), std::move(body),
-                                                          kMode));
+    ASSIGN_OR_RETURN(storage::Service s, e.WriteExtension(c.request.tenant, ref, c.captures.back(),
+                                                          std::move(body), kMode));
     if (kTarget == Target::kState) {
-      return Json(200, RenderState(s, s.states[static_cast<size_t>(*ref.state_id)],
-                                   FullResource()));
+      return Json(200,
+                  RenderState(s, s.states[static_cast<size_t>(*ref.state_id)], FullResource()));
     }
     if (kTarget == Target::kTask) {
       return Json(200, RenderTask(s, s.tasks[static_cast<size_t>(*ref.task_id)], FullResource()));
@@ -458,29 +453,27 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     absl::StatusOr<server::Target> target = ParseTarget(request.target);
     if (!target.ok()) return ErrorResponse(target.status());
 
+    // The most specific matching routes decide: if none of them takes this method, the
+    // path is known and the method wrong (GET /services/start is 405, not "service start").
+    int64_t top_score = -1;
+    for (const CompiledRoute& route : CompiledRoutes()) {
+      top_score = std::max(top_score, MatchScore(route, target->segments));
+    }
+    if (top_score < 0) return HttpError(404, "no such resource");
     const CompiledRoute* best = nullptr;
-    int64_t best_score = -1;
     std::string allow;
     for (const CompiledRoute& route : CompiledRoutes()) {
-      int64_t score = MatchScore(route, target->segments);
-      if (score < 0) continue;
-      const char* method = route.route->method;
-      if (request.method != method) {
-        if (allow.find(method) == std::string::npos) {
-          allow += allow.empty() ? "" : ", ";
-          allow += method;
-        }
-        continue;
-      }
-      if (score > best_score) {
+      if (MatchScore(route, target->segments) != top_score) continue;
+      if (request.method == route.route->method) {
         best = &route;
-        best_score = score;
+        break;
       }
+      allow += allow.empty() ? "" : ", ";
+      allow += route.route->method;
     }
     if (best == nullptr) {
-      if (allow.empty()) return HttpError(404, "no such resource");
-      ApiResponse r = HttpError(405, "method " + std::string(request.method) +
-                                         " is not allowed here; allowed: " + allow);
+      ApiResponse r = HttpError(
+          405, "method " + std::string(request.method) + " is not allowed here; allowed: " + allow);
       r.allow = std::move(allow);
       return r;
     }

@@ -16,13 +16,13 @@ struct ApiRequest {
   std::string_view method;  // "GET", "POST", ...
   std::string_view target;  // raw origin-form target, still percent-encoded
   std::string_view body;
-  std::string tenant;       // from the ContactCenterId header; "" is the default tenant
+  std::string tenant;  // from the ContactCenterId header; "" is the default tenant
   storage::TimeMs now_ms = 0;
 };
 
 struct ApiResponse {
   int status = 200;
-  std::string body;  // JSON, or empty for 204 and body-less replies
+  std::string body;   // JSON, or empty for 204 and body-less replies
   std::string allow;  // for 405: the methods the path accepts, comma-separated
 };
 

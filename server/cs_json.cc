@@ -190,8 +190,8 @@ void WriteTaskArray(JsonWriter& w, const char* key, const storage::Service& s, b
 }
 
 // A state nested in a service carries no tasks; a top-level one may (Query States).
-void WriteState(JsonWriter& w, const storage::Service& s, bool top_level,
-                const storage::State& st, const query::ReadOptions& read) {
+void WriteState(JsonWriter& w, const storage::Service& s, bool top_level, const storage::State& st,
+                const query::ReadOptions& read) {
   w.BeginObject();
   if (top_level) {
     w.Key("service_id");

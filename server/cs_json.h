@@ -19,8 +19,7 @@ absl::StatusOr<query::ServiceStart> ParseServiceStart(const storage::Value& body
 absl::StatusOr<query::StateStart> ParseStateStart(const storage::Value& body);
 absl::StatusOr<query::TaskStart> ParseTaskStart(const storage::Value& body);
 // `kind` is query::kServiceEnd or query::kChildEnd.
-absl::StatusOr<query::EventInput> ParseEndEvent(const storage::Value& body,
-                                                query::EventKind kind);
+absl::StatusOr<query::EventInput> ParseEndEvent(const storage::Value& body, query::EventKind kind);
 absl::StatusOr<query::ServiceUpdate> ParseAssociate(const storage::Value& body);
 absl::StatusOr<query::Transition> ParseTransition(const storage::Value& body);
 

@@ -1,8 +1,12 @@
 #include "server/http_handler.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 #include "pistache/endpoint.h"
 #include "pistache/http.h"
@@ -17,32 +21,44 @@ constexpr size_t kMaxHeadBytes = 64 * 1024;
 constexpr size_t kMaxTenantBytes = 256;
 constexpr char kConnKey[] = "contextd.conn";
 
-// Per-connection framing state, kept on the Pistache peer.
-struct ConnState {
-  std::string head;        // bytes received of the current request until its head is complete
-  bool head_done = false;  // the head was validated and handed to Pistache's parser
-  bool discard = false;    // after a framing error: all further input is dropped
-  std::string method;
-  std::string target;      // raw request target (Pistache keeps no raw query string)
-};
-
-struct Head {
-  std::string method;
-  std::string target;
-};
-
+// An error detected while framing a request; the connection is closed after the reply.
 struct HeadError {
   int status;
   std::string message;
+};
+
+// What contextd needs of a request head. Pistache's parser is not used: its typed header
+// parsers reject ordinary headers (a Java client's default Accept, odd Cookie or Date
+// values), it reserve()s whatever Content-Length says (engineering notes 1.3), keeps no raw
+// query string (so repeated parameters cannot be seen), and drops pipelined requests
+// (upstream issue #1034).
+struct RequestHead {
+  size_t head_bytes = 0;  // through the blank line
+  std::string method;
+  std::string target;
+  Http::Version version = Http::Version::Http11;
+  size_t content_length = 0;
+  bool close = false;  // the client asked to close after this request
+  bool expect_continue = false;
+  std::string tenant;  // ContactCenterId
+};
+
+// Per-connection framing state, kept on the Pistache peer.
+struct ConnState {
+  std::string buf;          // received bytes not yet consumed
+  size_t scanned = 0;       // bytes of buf already searched for the end of the head
+  bool in_request = false;  // a request has started arriving
+  bool discard = false;     // after a framing error: all further input is dropped
+  bool continue_sent = false;
+  std::optional<RequestHead> head;  // once the current request's head is complete
 };
 
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
     unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == ':' || c == '(' || c == ')' || c == '"' || c == '/' ||
-        c == ',' || c == ';' || c == '<' || c == '>' || c == '=' || c == '@' || c == '[' ||
-        c == ']' || c == '?' || c == '{' || c == '}' || c == '\\') {
+    if (u <= 0x20 || u >= 0x7f ||
+        std::string_view("()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos) {
       return false;
     }
   }
@@ -60,10 +76,23 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Validates the request line. Pistache's own parser answers some garbage with a text body
-// and waits forever on other garbage; this answers every case at once, in JSON.
-std::optional<HeadError> CheckRequestLine(std::string_view line, Head* head) {
-  static constexpr std::string_view kMethods[] = {"OPTIONS", "GET",   "POST",  "HEAD",   "PUT",
+// True if the comma-separated header value lists `token` (case-insensitively).
+bool HasToken(std::string_view value, std::string_view token) {
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    size_t comma = std::min(value.find(',', pos), value.size());
+    std::string_view item = value.substr(pos, comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (EqualsIgnoreCase(item, token)) return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+// Validates the request line ("METHOD SP target SP HTTP/x.y").
+std::optional<HeadError> ParseRequestLine(std::string_view line, RequestHead* head) {
+  static constexpr std::string_view kMethods[] = {"OPTIONS", "GET",    "POST",  "HEAD",   "PUT",
                                                   "PATCH",   "DELETE", "TRACE", "CONNECT"};
   size_t sp1 = line.find(' ');
   size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
@@ -71,12 +100,15 @@ std::optional<HeadError> CheckRequestLine(std::string_view line, Head* head) {
   std::string_view method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
-  bool known = false;
-  for (std::string_view m : kMethods) known = known || m == method;
-  if (!known) return HeadError{405, "unsupported HTTP method"};
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+  if (version == "HTTP/1.0") {
+    head->version = Http::Version::Http10;
+    head->close = true;  // unless it asks for keep-alive
+  } else if (version != "HTTP/1.1") {
     return HeadError{505, "only HTTP/1.0 and HTTP/1.1 are supported"};
   }
+  bool known = false;
+  for (std::string_view m : kMethods) known = known || m == method;
+  if (!known) return HeadError{501, "unsupported HTTP method"};
   if (target.empty() || target.front() != '/') {
     return HeadError{400, "request target must be an absolute path"};
   }
@@ -89,16 +121,15 @@ std::optional<HeadError> CheckRequestLine(std::string_view line, Head* head) {
   return std::nullopt;
 }
 
-// Validates the header block (without the final empty line). Rejecting hostile framing here
-// keeps it away from Pistache 0.0.5, which reserve()s whatever Content-Length says (a 500
-// with the exception text; engineering notes 1.3) and reads chunk sizes with strtol
-// (upstream issue #1251).
-std::optional<HeadError> CheckHeaders(std::string_view block, size_t max_body) {
+// Validates the header lines (between the request line and the blank line). Hostile framing
+// (negative, huge or conflicting Content-Length; chunked bodies, whose sizes Pistache reads
+// with strtol, upstream issue #1251) is refused here.
+std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, RequestHead* head) {
   std::optional<uint64_t> content_length;
+  bool have_tenant = false;
   size_t pos = 0;
   while (pos < block.size()) {
-    size_t eol = block.find("\r\n", pos);
-    if (eol == std::string_view::npos) eol = block.size();
+    size_t eol = std::min(block.find("\r\n", pos), block.size());
     std::string_view line = block.substr(pos, eol - pos);
     pos = eol + 2;
     size_t colon = line.find(':');
@@ -113,8 +144,7 @@ std::optional<HeadError> CheckHeaders(std::string_view block, size_t max_body) {
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
       return HeadError{411, "chunked request bodies are not supported; send Content-Length"};
-    }
-    if (EqualsIgnoreCase(name, "Content-Length")) {
+    } else if (EqualsIgnoreCase(name, "Content-Length")) {
       if (value.empty() || value.size() > 18 ||
           value.find_first_not_of("0123456789") != std::string_view::npos) {
         return HeadError{400, "invalid Content-Length"};
@@ -124,11 +154,25 @@ std::optional<HeadError> CheckHeaders(std::string_view block, size_t max_body) {
         return HeadError{400, "conflicting Content-Length headers"};
       }
       content_length = n;
+    } else if (EqualsIgnoreCase(name, "Connection")) {
+      if (HasToken(value, "close")) head->close = true;
+      if (HasToken(value, "keep-alive")) head->close = false;
+    } else if (EqualsIgnoreCase(name, "Expect")) {
+      if (!EqualsIgnoreCase(value, "100-continue")) {
+        return HeadError{417, "only 'Expect: 100-continue' is supported"};
+      }
+      head->expect_continue = true;
+    } else if (EqualsIgnoreCase(name, "ContactCenterId")) {
+      if (have_tenant) return HeadError{400, "ContactCenterId header given more than once"};
+      if (value.size() > kMaxTenantBytes) return HeadError{400, "ContactCenterId header too long"};
+      head->tenant = std::string(value);
+      have_tenant = true;
     }
   }
   if (content_length && *content_length > max_body) {
     return HeadError{413, "request body larger than " + std::to_string(max_body) + " bytes"};
   }
+  head->content_length = content_length.value_or(0);
   return std::nullopt;
 }
 
@@ -152,120 +196,162 @@ class Handler final : public Http::Handler {
 
   Handler(Api* api, size_t max_body) : api_(api), max_body_(max_body) {}
 
-  // Not reached: onInput below frames and dispatches every request itself.
+  // Not reached: onInput below frames and dispatches every request itself. (Timeouts are
+  // answered by Pistache's transport with a body-less 408 and never reach a handler.)
   void onRequest(const Http::Request&, Http::ResponseWriter response) override {
-    Send(response, HttpError(500, "internal error"), true);
-  }
-
-  void onTimeout(const Http::Request&, Http::ResponseWriter response) override {
-    Send(response, HttpError(408, "request timed out"), true);
+    Send(response, HttpError(500, "internal error"), /*close=*/true, /*head_only=*/false, nullptr);
   }
 
  private:
-  // Replaces Http::Handler::onInput (same steps as Pistache 0.0.5's, plus framing checks).
+  // Replaces Http::Handler::onInput: frames requests (pipelined ones too), then serves each.
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     std::shared_ptr<ConnState> conn = ConnOf(peer);
     if (conn->discard) return;
-    std::shared_ptr<Http::RequestParser> parser = Http::Handler::getParser(peer);
-    std::string head_bytes;
-    std::string_view input(buffer, len);
     try {
-      if (!conn->head_done) {
-        conn->head.append(buffer, len);
-        Head head;
-        size_t line_end = conn->head.find("\r\n");
-        if (line_end != std::string::npos) {
-          if (auto err = CheckRequestLine(std::string_view(conn->head).substr(0, line_end), &head)) {
-            return Reject(peer, *parser, *conn, *err);
-          }
+      conn->buf.append(buffer, len);
+      while (!conn->discard && !conn->buf.empty()) {
+        if (!conn->in_request) StartRequest(peer, *conn);
+        if (!conn->head && !FrameHead(peer, *conn)) return;
+        if (!conn->head) return;
+        const RequestHead& head = *conn->head;
+        if (head.expect_continue && !conn->continue_sent &&
+            conn->buf.size() < head.head_bytes + head.content_length) {
+          static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          peer->send(RawBuffer(kContinue, sizeof kContinue - 1));
+          conn->continue_sent = true;
         }
-        size_t head_end = conn->head.find("\r\n\r\n");
-        if (head_end == std::string::npos) {
-          if (conn->head.size() > kMaxHeadBytes) {
-            return Reject(peer, *parser, *conn, {431, "request head larger than 64 KiB"});
-          }
-          return;  // wait for the rest of the head
-        }
-        if (head_end + 4 > kMaxHeadBytes) {
-          return Reject(peer, *parser, *conn, {431, "request head larger than 64 KiB"});
-        }
-        std::string_view block = std::string_view(conn->head).substr(0, head_end);
-        block = block.substr(std::min(block.size(), line_end + 2));
-        if (line_end == head_end) block = std::string_view();
-        if (auto err = CheckHeaders(block, max_body_)) {
-          return Reject(peer, *parser, *conn, *err);
-        }
-        conn->head_done = true;
-        conn->method = std::move(head.method);
-        conn->target = std::move(head.target);
-        head_bytes = std::move(conn->head);
-        conn->head.clear();
-        input = head_bytes;
+        if (conn->buf.size() < head.head_bytes + head.content_length) return;
+        Serve(peer, *conn);
       }
-      if (!parser->feed(input.data(), input.size())) {
-        return Reject(peer, *parser, *conn, {413, "request larger than the limit"});
-      }
-      if (parser->parse() != Http::Private::State::Done) return;
-
-      const Http::Request& request = parser->request;
-      Http::ResponseWriter response(request.version(), transport(), this, peer);
-      peer->setIdle(false);
-      Serve(request, *conn, response);
-      parser->reset();
-      *conn = ConnState();
     } catch (const std::exception& e) {
-      // Pistache's parser throws on input it cannot read; never leak e.what() to clients.
-      std::fprintf(stderr, "contextd: bad request framing: %s\n", e.what());
-      Reject(peer, *parser, *conn, {400, "malformed HTTP request"});
+      std::fprintf(stderr, "contextd: request framing failed: %s\n", e.what());
+      Reject(peer, *conn, {400, "malformed HTTP request"});
     }
   }
 
-  void Serve(const Http::Request& request, const ConnState& conn,
-             Http::ResponseWriter& response) {
-    ApiRequest api_request;
-    api_request.method = conn.method;
-    api_request.target = conn.target;
-    api_request.body = request.body();
-    if (auto tenant = request.headers().tryGetRaw("ContactCenterId")) {
-      api_request.tenant = tenant->value();
+  // A new request starts: Pistache's transport times requests from the parser's clock and
+  // applies the header timeout to peers that are not idle.
+  void StartRequest(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+    // Empty lines before a request line are ignored (RFC 9112 section 2.2).
+    size_t skip = 0;
+    while (skip + 1 < conn.buf.size() && conn.buf[skip] == '\r' && conn.buf[skip + 1] == '\n') {
+      skip += 2;
     }
-    api_request.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-    ApiResponse reply = api_request.tenant.size() > kMaxTenantBytes
-                            ? HttpError(400, "ContactCenterId header too long")
-                            : api_->Handle(api_request);
-
-    // Pistache 0.0.5 answers a request without a Connection header with `Connection: Close`
-    // yet keeps the socket open, so HTTP/1.1 clients reconnect every time (engineering notes
-    // 1.2; upstream issue #56). HTTP/1.1 defaults to keep-alive: say so.
-    bool close = request.version() == Http::Version::Http10;
-    if (auto c = request.headers().tryGet<Http::Header::Connection>()) {
-      close = c->control() == Http::ConnectionControl::Close;
-    }
-    Send(response, reply, close);
+    conn.buf.erase(0, skip);
+    if (conn.buf.empty()) return;
+    Http::Handler::getParser(peer)->reset();
+    peer->setIdle(false);
+    conn.in_request = true;
   }
 
-  // Answers with a framing error, then drops the rest of the connection's input: the
-  // remaining bytes cannot be told apart from a next request.
-  void Reject(const std::shared_ptr<Tcp::Peer>& peer, Http::RequestParser& parser,
-              ConnState& conn, const HeadError& err) {
-    parser.reset();
+  // Looks for the end of the head; on finding it, validates it into conn.head. Returns
+  // false when the request was rejected.
+  bool FrameHead(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+    const size_t limit = std::min(conn.buf.size(), kMaxHeadBytes);
+    size_t end = std::string::npos;
+    for (size_t i = conn.scanned; i < limit; ++i) {
+      if (conn.buf[i] != '\n') continue;
+      if (i == 0 || conn.buf[i - 1] != '\r') {
+        Reject(peer, conn, {400, "malformed request: bare LF line ending"});
+        return false;
+      }
+      if (i >= 3 && conn.buf.compare(i - 3, 4, "\r\n\r\n") == 0) {
+        end = i + 1;
+        break;
+      }
+    }
+    if (end == std::string::npos) {
+      conn.scanned = limit;
+      if (conn.buf.size() > kMaxHeadBytes) {
+        Reject(peer, conn, {431, "request head larger than 64 KiB"});
+        return false;
+      }
+      // Refuse a bad request line as soon as it is complete, not at the timeout.
+      size_t line_end = conn.buf.find("\r\n");
+      RequestHead probe;
+      if (line_end != std::string::npos) {
+        if (auto err = ParseRequestLine(std::string_view(conn.buf).substr(0, line_end), &probe)) {
+          Reject(peer, conn, *err);
+          return false;
+        }
+      }
+      return true;
+    }
+    RequestHead head;
+    head.head_bytes = end;
+    std::string_view all(conn.buf.data(), end - 4);  // without the blank line
+    size_t line_end = std::min(all.find("\r\n"), all.size());
+    if (auto err = ParseRequestLine(all.substr(0, line_end), &head)) {
+      Reject(peer, conn, *err);
+      return false;
+    }
+    std::string_view block = line_end + 2 <= all.size() ? all.substr(line_end + 2) : "";
+    if (auto err = ParseHeaders(block, max_body_, &head)) {
+      head.close = true;
+      Reject(peer, conn, *err, head.version);
+      return false;
+    }
+    conn.head = std::move(head);
+    return true;
+  }
+
+  void Serve(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+    const RequestHead head = std::move(*conn.head);
+    ApiRequest request;
+    request.method =
+        head.method == "HEAD" ? std::string_view("GET") : std::string_view(head.method);
+    request.target = head.target;
+    request.body = std::string_view(conn.buf).substr(head.head_bytes, head.content_length);
+    request.tenant = head.tenant;
+    request.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    ApiResponse reply = api_->Handle(request);
+
+    Http::ResponseWriter response(head.version, transport(), this, peer);
+    Send(response, reply, head.close, head.method == "HEAD", head.close ? peer : nullptr);
+    conn.buf.erase(0, head.head_bytes + head.content_length);
+    conn.scanned = 0;
+    conn.head.reset();
+    conn.in_request = false;
+    conn.continue_sent = false;
+    if (head.close) conn.discard = true;
+    // Keep-alive idle time counts from the end of this request.
+    Http::Handler::getParser(peer)->reset();
+  }
+
+  // Answers with a framing error and closes the connection: the bytes that follow cannot be
+  // told apart from a next request.
+  void Reject(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn, const HeadError& err,
+              Http::Version version = Http::Version::Http11) {
     conn.discard = true;
-    Http::ResponseWriter response(Http::Version::Http11, transport(), this, peer);
-    Send(response, HttpError(err.status, err.message), true);
+    conn.buf.clear();
+    Http::ResponseWriter response(version, transport(), this, peer);
+    Send(response, HttpError(err.status, err.message), true, false, peer);
   }
 
-  static void Send(Http::ResponseWriter& response, const ApiResponse& reply, bool close) {
+  // Sends `reply`. `close_peer`, when set, is shut down once the reply is written: Pistache
+  // 0.0.5 sends `Connection: close` but never closes the socket itself.
+  static void Send(Http::ResponseWriter& response, const ApiResponse& reply, bool close,
+                   bool head_only, const std::shared_ptr<Tcp::Peer>& close_peer) {
+    // Pistache's own onInput would have answered a request without a Connection header with
+    // `Connection: Close` and kept the socket open, so that HTTP/1.1 clients reconnect every
+    // time (engineering notes 1.2; upstream issue #56). State the real choice explicitly.
     response.headers().remove<Http::Header::Connection>();
     response.headers().add<Http::Header::Connection>(close ? Http::ConnectionControl::Close
                                                            : Http::ConnectionControl::KeepAlive);
     if (!reply.allow.empty()) response.headers().add(std::make_shared<AllowHeader>(reply.allow));
     const auto code = static_cast<Http::Code>(reply.status);
-    if (reply.body.empty()) {
-      response.send(code);
-    } else {
-      response.send(code, reply.body, MIME(Application, Json));
+    Async::Promise<ssize_t> sent = reply.body.empty() || head_only
+                                       ? response.send(code)
+                                       : response.send(code, reply.body, MIME(Application, Json));
+    if (close_peer) {
+      std::weak_ptr<Tcp::Peer> weak = close_peer;
+      sent.then(
+          [weak](ssize_t) {
+            if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+          },
+          Async::IgnoreException);
     }
   }
 
@@ -301,8 +387,10 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
     auto opts = Http::Endpoint::options()
                     .threads(o.threads)
                     .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
-                    .maxRequestSize(kMaxHeadBytes + o.max_body_bytes + 4)
-                    .headerTimeout(std::chrono::seconds(10))
+                    // Requests are framed by Handler::onInput, not Pistache's parser, and
+                    // the transport applies the shorter of these two timeouts to a whole
+                    // request, head and body.
+                    .headerTimeout(std::chrono::seconds(30))
                     .bodyTimeout(std::chrono::seconds(30))
                     .keepaliveTimeout(std::chrono::seconds(75));
     impl_->endpoint->init(opts);

@@ -55,8 +55,7 @@ absl::StatusOr<std::string> PercentDecode(std::string_view in, bool plus_is_spac
       int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
       int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
       if (hi < 0 || lo < 0) {
-        return absl::InvalidArgumentError("invalid percent-encoding in '" + std::string(in) +
-                                          "'");
+        return absl::InvalidArgumentError("invalid percent-encoding in '" + std::string(in) + "'");
       }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
@@ -85,8 +84,8 @@ absl::StatusOr<Target> ParseTarget(std::string_view raw) {
   size_t pos = 0;
   while (pos <= path.size()) {
     size_t slash = path.find('/', pos);
-    std::string_view seg = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos
-                                                                            : slash - pos);
+    std::string_view seg =
+        path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
     if (!seg.empty()) {
       absl::StatusOr<std::string> decoded = PercentDecode(seg, false);
       if (!decoded.ok()) return decoded.status();

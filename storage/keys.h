@@ -40,8 +40,7 @@ std::string IndexKey(std::string_view prefix, TimeMs time_ms, uint64_t service_i
 std::string IndexBound(std::string_view prefix, TimeMs time_ms);
 
 // Splits an index key produced by IndexKey(prefix, ...). Returns false if it is too short.
-bool ParseIndexKey(std::string_view key, size_t prefix_size, TimeMs* time_ms,
-                   uint64_t* service_id);
+bool ParseIndexKey(std::string_view key, size_t prefix_size, TimeMs* time_ms, uint64_t* service_id);
 
 void AppendBigEndian64(uint64_t v, std::string* out);
 uint64_t ReadBigEndian64(std::string_view in);

@@ -4,8 +4,8 @@
 #include <array>
 #include <functional>
 #include <limits>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "rocksdb/cache.h"
@@ -63,8 +63,7 @@ std::vector<IndexEntry> IndexEntriesOf(std::string_view tenant, const Service& s
   if (s.completed) {
     std::string started_be;
     AppendBigEndian64(static_cast<uint64_t>(started), &started_be);
-    out.push_back({IndexKey(IndexPrefix(tenant, IndexKind::kCompleted, owner->first,
-                                        owner->second),
+    out.push_back({IndexKey(IndexPrefix(tenant, IndexKind::kCompleted, owner->first, owner->second),
                             s.completed->timestamp_ms, s.service_id),
                    std::move(started_be)});
   }
@@ -118,8 +117,8 @@ class RocksDbStore final : public ServiceStore {
     OwnerLocks locks(this, active ? &active->record_key : nullptr, nullptr);
     rocksdb::WriteBatch batch;
     RETURN_IF_ERROR(MoveActive(nullptr, active ? &*active : nullptr, &batch));
-    RETURN_IF_ERROR(FromRocksDb(batch.Put(services(), ServiceKey(tenant, service.service_id),
-                                          EncodeService(service))));
+    RETURN_IF_ERROR(FromRocksDb(
+        batch.Put(services(), ServiceKey(tenant, service.service_id), EncodeService(service))));
     for (const IndexEntry& e : IndexEntriesOf(tenant, service)) {
       RETURN_IF_ERROR(FromRocksDb(batch.Put(index(), e.key, e.value)));
     }
@@ -149,7 +148,8 @@ class RocksDbStore final : public ServiceStore {
     }
     for (const IndexEntry& e : new_entries) {
       bool unchanged = false;
-      for (const IndexEntry& o : old_entries) unchanged = unchanged || (o.key == e.key && o.value == e.value);
+      for (const IndexEntry& o : old_entries)
+        unchanged = unchanged || (o.key == e.key && o.value == e.value);
       if (!unchanged) RETURN_IF_ERROR(FromRocksDb(batch.Put(index(), e.key, e.value)));
     }
     std::optional<ActiveEntry> old_active = ActiveEntryOf(tenant, before);
@@ -163,8 +163,8 @@ class RocksDbStore final : public ServiceStore {
       RETURN_IF_ERROR(MoveActive(old_active ? &*old_active : nullptr,
                                  new_active ? &*new_active : nullptr, &batch));
     }
-    RETURN_IF_ERROR(FromRocksDb(
-        batch.Put(services(), ServiceKey(tenant, service_id), EncodeService(after))));
+    RETURN_IF_ERROR(
+        FromRocksDb(batch.Put(services(), ServiceKey(tenant, service_id), EncodeService(after))));
     RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
     return after;
   }
@@ -351,8 +351,8 @@ class RocksDbStore final : public ServiceStore {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
   std::mutex id_mu_;
-  uint64_t next_id_ = 1;   // guarded by id_mu_
-  uint64_t id_limit_ = 1;  // guarded by id_mu_
+  uint64_t next_id_ = 1;                            // guarded by id_mu_
+  uint64_t id_limit_ = 1;                           // guarded by id_mu_
   std::array<std::mutex, kStripes> stripes_;        // per service
   std::array<std::mutex, kStripes> owner_stripes_;  // per owner active record
 };

@@ -9,9 +9,9 @@
 namespace contextd::storage {
 
 struct RocksDbOptions {
-  std::string path;                            // directory, created if missing
-  bool sync = true;                            // fsync the WAL before a write returns
-  size_t block_cache_bytes = 256 << 20;        // shared by all column families
+  std::string path;                      // directory, created if missing
+  bool sync = true;                      // fsync the WAL before a write returns
+  size_t block_cache_bytes = 256 << 20;  // shared by all column families
 };
 
 // Opens (or creates) the embedded RocksDB store at options.path. Returns Unavailable when

@@ -8,9 +8,9 @@
 #define CONTEXTD_CONCAT_INNER_(a, b) a##b
 #define CONTEXTD_CONCAT_(a, b) CONTEXTD_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status contextd_status_ = (expr);  \
+#define RETURN_IF_ERROR(expr)                            \
+  do {                                                   \
+    ::absl::Status contextd_status_ = (expr);            \
     if (!contextd_status_.ok()) return contextd_status_; \
   } while (0)
 

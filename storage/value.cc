@@ -1,6 +1,7 @@
 #include "storage/value.h"
 
 #include <charconv>
+#include <cmath>
 
 namespace contextd::storage {
 
@@ -69,8 +70,14 @@ std::string Value::ScalarText() const {
       return std::string(buf, r.ptr);
     }
     case Kind::kDouble: {
-      auto r = std::to_chars(buf, buf + sizeof buf, double_value);
-      return std::string(buf, r.ptr);
+      // Plain decimals between 1e-7 and 1e21, exponent form beyond, as JavaScript prints
+      // numbers: 100000.0 is "100000", 1.5 is "1.5", 1e21 is "1e+21".
+      const double magnitude = std::fabs(double_value);
+      const bool plain = magnitude == 0 || (magnitude >= 1e-7 && magnitude < 1e21);
+      char wide[400];
+      auto r = std::to_chars(wide, wide + sizeof wide, double_value,
+                             plain ? std::chars_format::fixed : std::chars_format::scientific);
+      return std::string(wide, r.ptr);
     }
     case Kind::kString:
       return string_value;

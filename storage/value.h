@@ -38,8 +38,9 @@ struct Value {
     return kind == Kind::kInt || kind == Kind::kUint || kind == Kind::kDouble;
   }
 
-  // The text a scalar compares as in filters: strings as they are, numbers in shortest
-  // decimal form, `true`/`false`, `null`. REQUIRES: is_scalar().
+  // The text a scalar compares as in filters and is written as in JSON: strings as they
+  // are, numbers in shortest round-trip form without an exponent between 1e-7 and 1e21
+  // (JavaScript's rule: 100000.0 is "100000"), `true`/`false`, `null`. REQUIRES: is_scalar().
   std::string ScalarText() const;
 
   friend bool operator==(const Value& a, const Value& b);

@@ -151,34 +151,45 @@ TEST_F(EngineTest, ExtensionReplaceAndMerge) {
   uint64_t id = Start();
   ResourceRef ref{id, std::nullopt, std::nullopt};
   auto obj = [](std::vector<Value::Member> m) { return Value::Object(std::move(m)); };
-  ASSERT_TRUE(engine_->WriteExtension("", ref, "Offer", obj({{"x", Value::Int(1)}}),
-                                      ExtensionWrite::kReplace).ok());
-  ASSERT_TRUE(engine_->WriteExtension("", ref, "Offer", obj({{"y", Value::Int(2)}}),
-                                      ExtensionWrite::kMerge).ok());
+  ASSERT_TRUE(
+      engine_
+          ->WriteExtension("", ref, "Offer", obj({{"x", Value::Int(1)}}), ExtensionWrite::kReplace)
+          .ok());
+  ASSERT_TRUE(
+      engine_->WriteExtension("", ref, "Offer", obj({{"y", Value::Int(2)}}), ExtensionWrite::kMerge)
+          .ok());
   EXPECT_EQ(*storage::FindField(Get(id).attached, "Offer"),
             obj({{"x", Value::Int(1)}, {"y", Value::Int(2)}}));
-  ASSERT_TRUE(engine_->WriteExtension("", ref, "Offer", obj({{"z", Value::Int(3)}}),
-                                      ExtensionWrite::kReplace).ok());
+  ASSERT_TRUE(
+      engine_
+          ->WriteExtension("", ref, "Offer", obj({{"z", Value::Int(3)}}), ExtensionWrite::kReplace)
+          .ok());
   EXPECT_EQ(*storage::FindField(Get(id).attached, "Offer"), obj({{"z", Value::Int(3)}}));
 
   // Merge is defined for objects only; replace takes objects or arrays.
-  ASSERT_TRUE(engine_->WriteExtension("", ref, "List", Value::Array({Value::Int(1)}),
-                                      ExtensionWrite::kReplace).ok());
-  EXPECT_EQ(engine_->WriteExtension("", ref, "List", obj({}), ExtensionWrite::kMerge)
-                .status().code(),
-            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(
+      engine_
+          ->WriteExtension("", ref, "List", Value::Array({Value::Int(1)}), ExtensionWrite::kReplace)
+          .ok());
+  EXPECT_EQ(
+      engine_->WriteExtension("", ref, "List", obj({}), ExtensionWrite::kMerge).status().code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(engine_->WriteExtension("", ref, "S", Value::String("s"), ExtensionWrite::kReplace)
-                .status().code(),
+                .status()
+                .code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(engine_->WriteExtension("", ref, "started", obj({}), ExtensionWrite::kReplace)
-                .status().code(),
+                .status()
+                .code(),
             absl::StatusCode::kInvalidArgument);
   // A merge into an absent key creates it; state and task targets are checked.
-  ASSERT_TRUE(engine_->WriteExtension("", ref, "New", obj({{"k", Value::Null()}}),
-                                      ExtensionWrite::kMerge).ok());
+  ASSERT_TRUE(
+      engine_->WriteExtension("", ref, "New", obj({{"k", Value::Null()}}), ExtensionWrite::kMerge)
+          .ok());
   ResourceRef bad_state{id, 5, std::nullopt};
   EXPECT_EQ(engine_->WriteExtension("", bad_state, "x", obj({}), ExtensionWrite::kReplace)
-                .status().code(),
+                .status()
+                .code(),
             absl::StatusCode::kNotFound);
 }
 

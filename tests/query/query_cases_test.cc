@@ -54,12 +54,18 @@ class QueryCasesTest : public ::testing::Test {
       while (in >> word) {
         size_t eq = word.find('=');
         std::string key = word.substr(0, eq), value = word.substr(eq + 1);
-        if (key == "customer") start.customer_id = value;
-        else if (key == "key") start.contact_key = value;
-        else if (key == "start") start.event.timestamp_ms = Ts(value);
-        else if (key == "type") start.service_type = Scalar(value);
-        else if (key.rfind("ext.", 0) == 0) start.event.attached.emplace_back(key.substr(4), Scalar(value));
-        else FAIL() << "bad fixture word " << word;
+        if (key == "customer")
+          start.customer_id = value;
+        else if (key == "key")
+          start.contact_key = value;
+        else if (key == "start")
+          start.event.timestamp_ms = Ts(value);
+        else if (key == "type")
+          start.service_type = Scalar(value);
+        else if (key.rfind("ext.", 0) == 0)
+          start.event.attached.emplace_back(key.substr(4), Scalar(value));
+        else
+          FAIL() << "bad fixture word " << word;
       }
       auto s = engine_->StartService("", std::move(start), 0);
       ASSERT_TRUE(s.ok()) << s.status();
@@ -125,7 +131,8 @@ class QueryCasesTest : public ::testing::Test {
     }
     ASSERT_TRUE(found.ok()) << found.status();
     std::string got;
-    for (const storage::Service& s : *found) got += (got.empty() ? "" : " ") + labels_[s.service_id];
+    for (const storage::Service& s : *found)
+      got += (got.empty() ? "" : " ") + labels_[s.service_id];
     EXPECT_EQ(got, expect);
   }
 

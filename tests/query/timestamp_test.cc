@@ -38,6 +38,10 @@ TEST(TimestampTest, ParsesTheDocumentedFormsAndRejectsTheRest) {
       {" 2024-01-01T00:00:00Z", false, 0},
       {"", false, 0},
       {"tomorrow", false, 0},
+      {"9999-12-31T23:59:59-23:59", false, 0},  // past year 9999 in UTC
+      {"0000-01-01T00:00:00+01:00", false, 0},  // before year 0000 in UTC
+      {"0000-01-01T00:00:00Z", true, -62167219200000},
+      {"9999-12-31T23:59:59.999Z", true, 253402300799999},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);

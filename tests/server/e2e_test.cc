@@ -1,5 +1,6 @@
 // End to end: the contextd binary on a real port, over real sockets, on a temp RocksDB.
 
+#include <chrono>
 #include <thread>
 
 #include "tests/server/server_fixture.h"
@@ -64,8 +65,8 @@ TEST_F(ServerTest, IvrCallbackStory) {
   EXPECT_EQ(Ids(client_->Get(Cs("/customers/XYZ/services"))), IdList{static_cast<int64_t>(id)});
 
   // Completing moves it from active to completed history.
-  HttpReply end = client_->Post(Cs("/services/" + std::to_string(id) + "/end"),
-                                R"({"disposition":"Sold"})");
+  HttpReply end =
+      client_->Post(Cs("/services/" + std::to_string(id) + "/end"), R"({"disposition":"Sold"})");
   EXPECT_EQ(end.status, 204);
   EXPECT_EQ(end.body, "");
   EXPECT_EQ(Ids(client_->Get(Cs("/customers/XYZ/services/active"))), IdList{});
@@ -125,13 +126,15 @@ TEST_F(ServerTest, StatesTasksExtensionsAndDelete) {
   storage::Value all = Json(client_->Get(base + "?extensions=*,State.note&completed_states=true"));
   EXPECT_EQ(Field(Field(all, "completed_states")->array[0], "note")->string_value, "s0");
 
-  HttpReply ext = client_->Request("PUT", base + "/extensions/Feedback/merge", R"({"comment":"ok"})");
+  HttpReply ext =
+      client_->Request("PUT", base + "/extensions/Feedback/merge", R"({"comment":"ok"})");
   ASSERT_EQ(ext.status, 200) << ext.body;
   EXPECT_EQ(Field(*Field(Json(ext), "Feedback"), "comment")->string_value, "ok");
   EXPECT_EQ(Field(*Field(Json(ext), "Feedback"), "rating")->int_value, 5);
   ASSERT_EQ(client_->Request("PUT", base + "/states/0/extensions/Audit", "[1,2]").status, 200);
   ASSERT_EQ(client_->Request("POST", base + "/tasks/0/extensions/Audit", R"({"a":1})").status, 200);
-  EXPECT_EQ(Field(Json(client_->Get(base + "/tasks/0?extensions=Audit")), "Audit")->object.size(), 1u);
+  EXPECT_EQ(Field(Json(client_->Get(base + "/tasks/0?extensions=Audit")), "Audit")->object.size(),
+            1u);
 
   HttpReply del = client_->Request("DELETE", base);
   EXPECT_EQ(del.status, 200);
@@ -213,8 +216,9 @@ struct BadCase {
 };
 
 std::string Req(const std::string& method, const std::string& target, const std::string& body) {
-  return method + " " + target + " HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return method + " " + target +
+         " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+         body;
 }
 
 TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
@@ -239,49 +243,58 @@ TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
       {"no owner", Req("POST", start, R"({"service_type":1})"), 400, "contact_key"},
       {"array body", Req("POST", start, "[1]"), 400, "JSON object"},
       {"empty start body", Req("POST", start, ""), 400, "body is required"},
-      {"bad body timestamp", Req("POST", start, R"({"customer_id":"B1","timestamp":"2024-02-30T00:00:00Z"})"),
-       400, "field 'timestamp'"},
+      {"bad body timestamp",
+       Req("POST", start, R"({"customer_id":"B1","timestamp":"2024-02-30T00:00:00Z"})"), 400,
+       "field 'timestamp'"},
       {"server field", Req("POST", start, R"({"customer_id":"B1","service_id":5})"), 400,
        "field 'service_id'"},
-      {"session_id too long", Req("POST", start, R"({"customer_id":"B1","session_id":")" + std::string(33, 's') + "\"}"),
+      {"session_id too long",
+       Req("POST", start, R"({"customer_id":"B1","session_id":")" + std::string(33, 's') + "\"}"),
        400, "field 'session_id'"},
       {"end before start", Req("POST", end, R"({"timestamp":"2000-01-01T00:00:00Z"})"), 400,
        "earlier than the start"},
-      {"disposition_desc too long", Req("POST", end, R"({"disposition_desc":")" + std::string(65, 'd') + "\"}"),
-       400, "disposition_desc"},
+      {"disposition_desc too long",
+       Req("POST", end, R"({"disposition_desc":")" + std::string(65, 'd') + "\"}"), 400,
+       "disposition_desc"},
       {"field not allowed", Req("POST", end, R"({"customer_id":"B2"})"), 400, "not allowed"},
       {"unknown service", Req("POST", Cs("/services/999999/end"), "{}"), 400,
        "There are no service found for : 999999"},
-      {"non-numeric id", Req("GET", Cs("/services/abc"), ""), 400, "There are no service found for : abc"},
-      {"huge id", Req("GET", Cs("/services/99999999999999999999"), ""), 400, "There are no service found"},
+      {"non-numeric id", Req("GET", Cs("/services/abc"), ""), 400,
+       "There are no service found for : abc"},
+      {"huge id", Req("GET", Cs("/services/99999999999999999999"), ""), 400,
+       "There are no service found"},
       {"unknown state", Req("GET", Cs("/services/" + sid + "/states/9"), ""), 400,
        "There are no state found for : 9"},
       {"unknown task", Req("POST", Cs("/services/" + sid + "/tasks/3/end"), "{}"), 400,
        "There are no task found for : 3"},
-      {"task on missing state", Req("POST", Cs("/services/" + sid + "/tasks/start"), R"({"state_id":4})"),
-       400, "state_id"},
+      {"task on missing state",
+       Req("POST", Cs("/services/" + sid + "/tasks/start"), R"({"state_id":4})"), 400, "state_id"},
       {"bad boolean", Req("GET", Cs("/customers/B1/services?active_states=maybe"), ""), 400,
        "active_states"},
-      {"repeated parameter", Req("GET", Cs("/customers/B1/services?service_types=1&service_types=2"), ""),
-       400, "more than once"},
-      {"bad query timestamp", Req("GET", Cs("/customers/B1/services?started_from=yesterday"), ""), 400,
-       "started_from"},
-      {"bad percent in path", Req("GET", Cs("/customers/B%1/services"), ""), 400, "percent-encoding"},
+      {"repeated parameter",
+       Req("GET", Cs("/customers/B1/services?service_types=1&service_types=2"), ""), 400,
+       "more than once"},
+      {"bad query timestamp", Req("GET", Cs("/customers/B1/services?started_from=yesterday"), ""),
+       400, "started_from"},
+      {"bad percent in path", Req("GET", Cs("/customers/B%1/services"), ""), 400,
+       "percent-encoding"},
       {"bad percent in query", Req("GET", Cs("/customers/B1/services?x=%zz"), ""), 400,
        "percent-encoding"},
       {"unknown parameter", Req("GET", Cs("/services/" + sid + "?bogus=1"), ""), 400, "bogus"},
-      {"extension not object", Req("PUT", Cs("/services/" + sid + "/extensions/Offer"), R"("x")"), 400,
-       "object or array"},
-      {"merge into array", Req("PUT", Cs("/services/" + sid + "/extensions/Offer/merge"), "[1]"), 400,
-       "merge"},
+      {"extension not object", Req("PUT", Cs("/services/" + sid + "/extensions/Offer"), R"("x")"),
+       400, "object or array"},
+      {"merge into array", Req("PUT", Cs("/services/" + sid + "/extensions/Offer/merge"), "[1]"),
+       400, "merge"},
       {"unknown path", Req("GET", "/nope", ""), 404, "no such resource"},
       {"wrong method", Req("PATCH", Cs("/services/" + sid), ""), 405, "not allowed"},
-      {"deep JSON", Req("POST", start, std::string(200, '[') + std::string(200, ']')), 400, "nested"},
+      {"deep JSON", Req("POST", start, std::string(200, '[') + std::string(200, ']')), 400,
+       "nested"},
       {"invalid UTF-8", Req("POST", start, "{\"customer_id\":\"\xff\"}"), 400, "malformed JSON"},
-      {"body over the limit",
-       "POST " + start + " HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n", 413, "larger than"},
+      {"body over the limit", "POST " + start + " HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n", 413,
+       "larger than"},
       {"hostile Content-Length",
-       "POST " + start + " HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\n{}", 413, "larger than"},
+       "POST " + start + " HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\n{}", 413,
+       "larger than"},
       {"negative Content-Length", "POST " + start + " HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400,
        "Content-Length"},
       {"chunked body", "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -314,6 +327,97 @@ TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
   // The wrong-method reply names what is allowed.
   HttpReply wrong = client_->Request("PATCH", Cs("/services/" + sid));
   EXPECT_EQ(wrong.headers["allow"], "GET, DELETE");
+}
+
+TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {
+  const std::string get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string post = Req("POST", Cs("/services/start"), R"({"contact_key":"pipe"})");
+  ASSERT_TRUE(client_->Write(get + post + get));
+  EXPECT_EQ(client_->ReadReply().status, 200);
+  EXPECT_EQ(client_->ReadReply().status, 201);
+  EXPECT_EQ(client_->ReadReply().status, 200);
+  // A request split anywhere, its tail arriving with the head of the next one.
+  const std::string two = post + get;
+  for (size_t cut : {size_t{1}, size_t{20}, post.size() - 5, post.size() + 3}) {
+    SCOPED_TRACE(cut);
+    HttpClient c(server_->port());
+    ASSERT_TRUE(c.Write(two.substr(0, cut)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(c.Write(two.substr(cut)));
+    EXPECT_EQ(c.ReadReply().status, 201);
+    EXPECT_EQ(c.ReadReply().status, 200);
+  }
+  // Empty lines before a request line are ignored.
+  EXPECT_EQ(client_->SendRaw("\r\n\r\n" + get).status, 200);
+}
+
+TEST_F(ServerTest, OrdinaryClientHeadersAreAccepted) {
+  HttpReply r =
+      client_->Request("GET", "/health", "",
+                       {"Accept: text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2", "Cookie: a",
+                        "Date: garbage", "Cache-Control: max-age=abc", "User-Agent: Java/17"});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(ServerTest, ConnectionCloseAndHttp10CloseTheSocket) {
+  HttpClient c(server_->port());
+  EXPECT_EQ(c.SendRaw("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n").status, 200);
+  EXPECT_TRUE(c.ReadEof());
+  HttpClient old(server_->port());
+  HttpReply r = old.SendRaw("GET /health HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "Close");
+  EXPECT_TRUE(old.ReadEof());
+  HttpClient bad(server_->port());
+  EXPECT_EQ(bad.SendRaw("GET /health HTTP/1.1\r\nno colon\r\n\r\n").status, 400);
+  EXPECT_TRUE(bad.ReadEof());
+}
+
+TEST_F(ServerTest, HeadAnswersWithoutABody) {
+  ASSERT_TRUE(client_->Write("HEAD /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\n"));
+  HttpReply head = client_->ReadReply();
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(client_->ReadReply().body, R"({"status":"ok"})");
+}
+
+TEST_F(ServerTest, BareLineFeedsAreRefusedAtOnce) {
+  HttpClient c(server_->port());
+  HttpReply r = c.SendRaw("GET /health HTTP/1.1\n\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("bare LF"), std::string::npos);
+}
+
+TEST_F(ServerTest, ExpectContinueIsAnswered) {
+  const std::string body = R"({"contact_key":"expect"})";
+  ASSERT_TRUE(client_->Write("POST " + Cs("/services/start") +
+                             " HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n"));
+  EXPECT_EQ(client_->ReadReply().status, 100);
+  ASSERT_TRUE(client_->Write(body));
+  EXPECT_EQ(client_->ReadReply().status, 201);
+}
+
+TEST_F(ServerTest, KnownPathWithWrongMethodIs405EvenWhereACaptureWouldMatch) {
+  HttpReply r = client_->Get(Cs("/services/start"));
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers["allow"], "POST");
+  HttpReply t = client_->Get(Cs("/services/1/states/transition"));
+  EXPECT_EQ(t.status, 405);
+  EXPECT_EQ(t.headers["allow"], "POST");
+}
+
+TEST_F(ServerTest, NumbersRoundTripAndFilterInPlainDecimal) {
+  uint64_t id = StartService(
+      R"({"customer_id":"N1","g":100000.0,"big":10000000000000000000000,"from":1,"to":{"x":2}})");
+  std::string base = Cs("/services/" + std::to_string(id));
+  EXPECT_EQ(Ids(client_->Get(Cs("/customers/N1/services?g=100000"))),
+            IdList{static_cast<int64_t>(id)});
+  storage::Value s = Json(client_->Get(base + "?extensions=g,big,from,to"));
+  EXPECT_EQ(Field(s, "g")->ScalarText(), "100000");
+  EXPECT_EQ(Field(s, "big")->ScalarText(), "1e+22");
+  EXPECT_EQ(Field(s, "from")->int_value, 1);
+  ASSERT_NE(Field(s, "to"), nullptr);
 }
 
 }  // namespace

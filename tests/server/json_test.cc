@@ -16,9 +16,8 @@ TEST(JsonTest, ParsesEveryKindAndRendersItBack) {
   std::string out;
   JsonWriter w(&out);
   w.Value(*v);
-  EXPECT_EQ(out,
-            R"({"s":"a\"b\\c\n\u0001é","i":-12,"u":18446744073709551615,"d":1.5,"t":true,)"
-            R"("n":null,"a":[1,[],{}],"o":{"k":"v"}})");
+  EXPECT_EQ(out, R"({"s":"a\"b\\c\n\u0001é","i":-12,"u":18446744073709551615,"d":1.5,"t":true,)"
+                 R"("n":null,"a":[1,[],{}],"o":{"k":"v"}})");
 }
 
 TEST(JsonTest, RejectsMalformedInputWithAClearMessage) {
@@ -44,6 +43,14 @@ TEST(JsonTest, RejectsMalformedInputWithAClearMessage) {
     EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(std::string(v.status().message()).find("malformed JSON"), std::string::npos);
   }
+}
+
+TEST(JsonTest, IntegersBeyond64BitsBecomeDoubles) {
+  absl::StatusOr<Value> v = ParseJson(R"([10000000000000000000000,-9223372036854775809])");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->array[0].kind, Value::Kind::kDouble);
+  EXPECT_EQ(v->array[0].ScalarText(), "1e+22");
+  EXPECT_EQ(v->array[1].kind, Value::Kind::kDouble);
 }
 
 TEST(JsonTest, LimitsNesting) {

@@ -21,8 +21,8 @@ TEST(UriTest, KeepsRepeatedParameters) {
 }
 
 TEST(UriTest, RejectsBadPercentEncoding) {
-  for (const char* target : {"/a%", "/a%2", "/a%zz", "/a?x=%G1", "/a?%=1", "/a%C3%28",
-                             "/a?x=%ED%A0%80"}) {
+  for (const char* target :
+       {"/a%", "/a%2", "/a%zz", "/a?x=%G1", "/a?%=1", "/a%C3%28", "/a?x=%ED%A0%80"}) {
     SCOPED_TRACE(target);
     EXPECT_EQ(ParseTarget(target).status().code(), absl::StatusCode::kInvalidArgument);
   }

@@ -14,10 +14,11 @@ Service FullService() {
   s.est_duration_s = 600;
   s.started = {-5, {{"media_type", Value::Int(3)}}};
   s.completed = Event{1700000000000, {{"disposition", Value::String("Resolved")}}};
-  s.attached = {{"Offer", Value::Object({{"name", Value::String("gold")},
-                                         {"n", Value::Array({Value::Double(1.5), Value::Null(),
-                                                             Value::Bool(true),
-                                                             Value::Uint(18446744073709551615ull)})}})}};
+  s.attached = {
+      {"Offer",
+       Value::Object({{"name", Value::String("gold")},
+                      {"n", Value::Array({Value::Double(1.5), Value::Null(), Value::Bool(true),
+                                          Value::Uint(18446744073709551615ull)})}})}};
   State st;
   st.state_id = 0;
   st.state_type = Value::Int(8);

@@ -31,7 +31,7 @@ TEST(KeysTest, IndexKeysSortByTimeThenId) {
 
 TEST(KeysTest, BoundsBracketTheWindow) {
   const std::string p = IndexPrefix("", IndexKind::kActive, OwnerKind::kAnonymous, "408");
-  EXPECT_LE(IndexBound(p, 100), IndexKey(p, 100, 0));  // from is inclusive
+  EXPECT_LE(IndexBound(p, 100), IndexKey(p, 100, 0));             // from is inclusive
   EXPECT_GE(IndexBound(p, 101), IndexKey(p, 100, ~uint64_t{0}));  // to is exclusive
 }
 
@@ -49,8 +49,8 @@ TEST(KeysTest, OwnersAndTenantsNeverShareKeys) {
 
 TEST(KeysTest, ParseInvertsIndexKey) {
   const std::string p = IndexPrefix("t", IndexKind::kCompleted, OwnerKind::kCustomer, "C");
-  for (TimeMs t : {std::numeric_limits<TimeMs>::min(), TimeMs{-7}, TimeMs{0},
-                   TimeMs{1700000000123}}) {
+  for (TimeMs t :
+       {std::numeric_limits<TimeMs>::min(), TimeMs{-7}, TimeMs{0}, TimeMs{1700000000123}}) {
     TimeMs got_t;
     uint64_t got_id;
     ASSERT_TRUE(ParseIndexKey(IndexKey(p, t, 42), p.size(), &got_t, &got_id));

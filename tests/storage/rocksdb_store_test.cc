@@ -75,33 +75,42 @@ TEST_F(RocksDbStoreTest, IndexesFollowTheRecordThroughItsLifecycle) {
   EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "408", IndexKind::kCompleted), Ids{});
 
   // Associating moves every entry from the contact key to the customer at once.
-  ASSERT_TRUE(store_->Update("t", id, [](Service& s) {
-    s.customer_id = "C1";
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Update("t", id,
+                           [](Service& s) {
+                             s.customer_id = "C1";
+                             return absl::OkStatus();
+                           })
+                  .ok());
   EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "408", IndexKind::kActive), Ids{});
   EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "408", IndexKind::kStarted), Ids{});
   EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kActive), Ids{id});
 
   // Completing swaps the active entry for a completed one.
-  ASSERT_TRUE(store_->Update("t", id, [](Service& s) {
-    s.completed = Event{5000, {}};
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Update("t", id,
+                           [](Service& s) {
+                             s.completed = Event{5000, {}};
+                             return absl::OkStatus();
+                           })
+                  .ok());
   EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kActive), Ids{});
   EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kCompleted, {5000, 5001}), Ids{id});
-  EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kStarted, {},
-                    IndexScan::Status::kActive),
-            Ids{});
-  EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kStarted, {},
-                    IndexScan::Status::kCompleted),
-            Ids{id});
+  EXPECT_EQ(
+      ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kStarted, {}, IndexScan::Status::kActive),
+      Ids{});
+  EXPECT_EQ(
+      ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kStarted, {}, IndexScan::Status::kCompleted),
+      Ids{id});
 
   // Reassociating moves it out of the first customer's history.
-  ASSERT_TRUE(store_->Update("t", id, [](Service& s) {
-    s.customer_id = "C2";
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Update("t", id,
+                           [](Service& s) {
+                             s.customer_id = "C2";
+                             return absl::OkStatus();
+                           })
+                  .ok());
   EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kCompleted), Ids{});
   EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C2", IndexKind::kCompleted), Ids{id});
 
@@ -140,9 +149,9 @@ TEST_F(RocksDbStoreTest, ScanReadsHalfOpenWindowNewestFirst) {
 TEST_F(RocksDbStoreTest, TenantsAreIsolated) {
   uint64_t id = Create(Anonymous("k", 1000), "t");
   EXPECT_EQ(store_->Get("other", id).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive, {}, IndexScan::Status::kAny,
-                    "other"),
-            Ids{});
+  EXPECT_EQ(
+      ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive, {}, IndexScan::Status::kAny, "other"),
+      Ids{});
   EXPECT_EQ(store_->Delete("other", id).code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(store_->Get("t", id).ok());
 }
@@ -201,10 +210,13 @@ TEST_F(RocksDbStoreTest, ActiveRecordStaysExactUnderConcurrentOwnerChanges) {
           still_active[t].push_back(created->service_id);
           continue;
         }
-        ASSERT_TRUE(store_->Update("t", created->service_id, [](Service& s) {
-          s.completed = Event{s.started.timestamp_ms, {}};
-          return absl::OkStatus();
-        }).ok());
+        ASSERT_TRUE(store_
+                        ->Update("t", created->service_id,
+                                 [](Service& s) {
+                                   s.completed = Event{s.started.timestamp_ms, {}};
+                                   return absl::OkStatus();
+                                 })
+                        .ok());
       }
     });
   }

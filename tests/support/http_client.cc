@@ -90,6 +90,12 @@ HttpReply HttpClient::ReadReply() {
   return reply;
 }
 
+bool HttpClient::ReadEof() {
+  if (!buffered_.empty()) return false;
+  char c;
+  return recv(fd_, &c, 1, 0) == 0;
+}
+
 HttpReply HttpClient::SendRaw(const std::string& bytes) {
   if (!Write(bytes)) return HttpReply();
   return ReadReply();
@@ -101,8 +107,8 @@ HttpReply HttpClient::Request(const std::string& method, const std::string& targ
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (const std::string& h : extra_headers) req += h + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   HttpReply reply = SendRaw(req);

@@ -8,7 +8,7 @@
 namespace contextd::testing {
 
 struct HttpReply {
-  int status = 0;  // 0: no reply (connection closed or timed out)
+  int status = 0;                              // 0: no reply (connection closed or timed out)
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
 };
@@ -35,6 +35,9 @@ class HttpClient {
   // Sends bytes without reading.
   bool Write(const std::string& bytes);
   HttpReply ReadReply();
+  // True when the server closes the connection (within the 10 s receive timeout) with
+  // nothing more to read.
+  bool ReadEof();
 
  private:
   void Connect();
