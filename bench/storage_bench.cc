@@ -10,8 +10,8 @@
 #include "benchmark/benchmark.h"
 #include "query/engine.h"
 #include "query/service_query.h"
-#include "storage/rocksdb_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace contextd {
 namespace {
@@ -27,14 +27,6 @@ struct Fixture {
   storage::TimeMs last_start_ms = 0;
 };
 
-std::unique_ptr<storage::ServiceStore> Open(const std::string& path) {
-  storage::RocksDbOptions options;
-  options.path = path;
-  options.sync = false;
-  auto store = storage::OpenRocksDbStore(options);
-  return store.ok() ? std::move(*store) : nullptr;
-}
-
 // One customer "C" with `n` services, the newest one active, all others completed; plus
 // services of other customers interleaved. Reopened so the data is read from SST files.
 Fixture* Build(int64_t n) {
@@ -42,7 +34,7 @@ Fixture* Build(int64_t n) {
   auto& f = fixtures[n];
   if (f) return f.get();
   f = std::make_unique<Fixture>();
-  f->store = Open(f->dir.path());
+  f->store = testing::OpenTestStore(f->dir.path());
   query::Engine engine(f->store.get());
   for (int64_t i = 0; i < n; ++i) {
     for (const char* customer : {"C", "other"}) {
@@ -64,7 +56,7 @@ Fixture* Build(int64_t n) {
   }
   f->last_start_ms = kBaseMs + (n - 1) * kSpacingMs;
   f->store.reset();
-  f->store = Open(f->dir.path());
+  f->store = testing::OpenTestStore(f->dir.path());
   f->engine = std::make_unique<query::Engine>(f->store.get());
   return f.get();
 }

@@ -81,6 +81,30 @@ absl::Status ApplyExtension(storage::Fields& attached, const std::string& name,
   return absl::OkStatus();
 }
 
+// Fills the lifecycle fields shared by new states and tasks.
+template <typename T>
+void Begin(T& item, std::optional<int64_t> est_duration_s, const EventInput& in, TimeMs now_ms) {
+  item.est_duration_s = est_duration_s;
+  item.attached = in.attached;
+  item.started = Event{in.timestamp_ms.value_or(now_ms), in.fields};
+}
+
+// In one read-modify-write of the service, builds a new state or task with `make` and
+// appends it to `list` (states or tasks). Returns the appended item.
+template <typename T, typename Make>
+absl::StatusOr<T> AppendChild(storage::ServiceStore* store, std::string_view tenant,
+                              uint64_t service_id, std::vector<T> Service::*list, Make make) {
+  T created;
+  absl::StatusOr<Service> updated =
+      store->Update(tenant, service_id, [&](Service& s) -> absl::Status {
+        ASSIGN_OR_RETURN(created, make(s));
+        (s.*list).push_back(created);
+        return absl::OkStatus();
+      });
+  if (!updated.ok()) return updated.status();
+  return created;
+}
+
 }  // namespace
 
 absl::Status StateNotFound(int64_t state_id) {
@@ -134,29 +158,19 @@ absl::Status Engine::DeleteService(std::string_view tenant, uint64_t service_id)
 
 absl::StatusOr<storage::State> Engine::StartState(std::string_view tenant, uint64_t service_id,
                                                   StateStart start, TimeMs now_ms) {
-  storage::State created;
-  RETURN_IF_ERROR(
-      store_
-          ->Update(
-              tenant, service_id,
-              [&](Service& s) {
-                if (start.previous_state_id) {
-                  RETURN_IF_ERROR(
-                      CheckStateExists(s, *start.previous_state_id, "previous_state_id"));
-                }
-                storage::State st;
-                st.state_id = static_cast<int32_t>(s.states.size());
-                st.state_type = start.state_type;
-                st.previous_state_id = start.previous_state_id;
-                st.est_duration_s = start.est_duration_s;
-                st.attached = start.event.attached;
-                st.started = Event{start.event.timestamp_ms.value_or(now_ms), start.event.fields};
-                s.states.push_back(st);
-                created = std::move(st);
-                return absl::OkStatus();
-              })
-          .status());
-  return created;
+  return AppendChild(
+      store_, tenant, service_id, &Service::states,
+      [&](const Service& s) -> absl::StatusOr<storage::State> {
+        if (start.previous_state_id) {
+          RETURN_IF_ERROR(CheckStateExists(s, *start.previous_state_id, "previous_state_id"));
+        }
+        storage::State st;
+        st.state_id = static_cast<int32_t>(s.states.size());
+        st.state_type = start.state_type;
+        st.previous_state_id = start.previous_state_id;
+        Begin(st, start.est_duration_s, start.event, now_ms);
+        return st;
+      });
 }
 
 absl::Status Engine::CompleteState(std::string_view tenant, uint64_t service_id, int32_t state_id,
@@ -172,56 +186,38 @@ absl::Status Engine::CompleteState(std::string_view tenant, uint64_t service_id,
 
 absl::StatusOr<storage::State> Engine::TransitionState(std::string_view tenant, uint64_t service_id,
                                                        Transition t, TimeMs now_ms) {
-  storage::State created;
-  RETURN_IF_ERROR(store_
-                      ->Update(tenant, service_id,
-                               [&](Service& s) -> absl::Status {
-                                 ASSIGN_OR_RETURN(storage::State * from,
-                                                  Child(s.states, t.from_state_id, StateNotFound));
-                                 EventInput end{t.shared.timestamp_ms, t.shared.fields, {}};
-                                 storage::MergeFields(end.fields, t.from_fields);
-                                 RETURN_IF_ERROR(
-                                     Complete(*from, "state", t.from_state_id, end, now_ms));
-                                 storage::State st;
-                                 st.state_id = static_cast<int32_t>(s.states.size());
-                                 st.state_type = t.to_state_type;
-                                 st.previous_state_id = t.from_state_id;
-                                 st.est_duration_s = t.to_est_duration_s;
-                                 st.attached = t.shared.attached;
-                                 st.started = from->completed.value();
-                                 st.started.fields = t.shared.fields;
-                                 s.states.push_back(st);
-                                 created = std::move(st);
-                                 return absl::OkStatus();
-                               })
-                      .status());
-  return created;
+  return AppendChild(
+      store_, tenant, service_id, &Service::states,
+      [&](Service& s) -> absl::StatusOr<storage::State> {
+        ASSIGN_OR_RETURN(storage::State * from, Child(s.states, t.from_state_id, StateNotFound));
+        EventInput end{t.shared.timestamp_ms, t.shared.fields, {}};
+        storage::MergeFields(end.fields, t.from_fields);
+        RETURN_IF_ERROR(Complete(*from, "state", t.from_state_id, end, now_ms));
+        storage::State st;
+        st.state_id = static_cast<int32_t>(s.states.size());
+        st.state_type = t.to_state_type;
+        st.previous_state_id = t.from_state_id;
+        // The new state starts when the old one ends.
+        EventInput start{from->completed->timestamp_ms, t.shared.fields, t.shared.attached};
+        Begin(st, t.to_est_duration_s, start, now_ms);
+        return st;
+      });
 }
 
 absl::StatusOr<storage::Task> Engine::StartTask(std::string_view tenant, uint64_t service_id,
                                                 TaskStart start, TimeMs now_ms) {
-  storage::Task created;
-  RETURN_IF_ERROR(
-      store_
-          ->Update(
-              tenant, service_id,
-              [&](Service& s) {
-                if (start.state_id) {
-                  RETURN_IF_ERROR(CheckStateExists(s, *start.state_id, "state_id"));
-                }
-                storage::Task t;
-                t.task_id = static_cast<int32_t>(s.tasks.size());
-                t.task_type = start.task_type;
-                t.state_id = start.state_id;
-                t.est_duration_s = start.est_duration_s;
-                t.attached = start.event.attached;
-                t.started = Event{start.event.timestamp_ms.value_or(now_ms), start.event.fields};
-                s.tasks.push_back(t);
-                created = std::move(t);
-                return absl::OkStatus();
-              })
-          .status());
-  return created;
+  return AppendChild(store_, tenant, service_id, &Service::tasks,
+                     [&](const Service& s) -> absl::StatusOr<storage::Task> {
+                       if (start.state_id) {
+                         RETURN_IF_ERROR(CheckStateExists(s, *start.state_id, "state_id"));
+                       }
+                       storage::Task t;
+                       t.task_id = static_cast<int32_t>(s.tasks.size());
+                       t.task_type = start.task_type;
+                       t.state_id = start.state_id;
+                       Begin(t, start.est_duration_s, start.event, now_ms);
+                       return t;
+                     });
 }
 
 absl::Status Engine::CompleteTask(std::string_view tenant, uint64_t service_id, int32_t task_id,

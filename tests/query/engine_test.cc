@@ -1,8 +1,8 @@
 #include "query/engine.h"
 
 #include "gtest/gtest.h"
-#include "storage/rocksdb_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace contextd::query {
 namespace {
@@ -12,10 +12,7 @@ using storage::Value;
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::RocksDbOptions options;
-    options.path = dir_.path();
-    options.sync = false;
-    store_ = std::move(*storage::OpenRocksDbStore(options));
+    store_ = testing::OpenTestStore(dir_.path());
     engine_ = std::make_unique<Engine>(store_.get());
   }
 

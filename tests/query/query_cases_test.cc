@@ -9,8 +9,8 @@
 #include "query/engine.h"
 #include "query/timestamp.h"
 #include "server/uri.h"
-#include "storage/rocksdb_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace contextd::query {
 namespace {
@@ -37,10 +37,7 @@ storage::TimeMs Ts(const std::string& text) {
 class QueryCasesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::RocksDbOptions options;
-    options.path = dir_.path();
-    options.sync = false;
-    store_ = std::move(*storage::OpenRocksDbStore(options));
+    store_ = testing::OpenTestStore(dir_.path());
     engine_ = std::make_unique<Engine>(store_.get());
   }
 

@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace contextd::storage {
 namespace {
@@ -15,12 +16,7 @@ class RocksDbStoreTest : public ::testing::Test {
 
   void Open() {
     store_.reset();
-    RocksDbOptions options;
-    options.path = dir_.path();
-    options.sync = false;
-    auto store = OpenRocksDbStore(options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    store_ = testing::OpenTestStore(dir_.path());
   }
 
   Service Anonymous(std::string key, TimeMs started) {

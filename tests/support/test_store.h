@@ -1,0 +1,14 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/service_store.h"
+
+namespace contextd::testing {
+
+// Opens a RocksDB store in `dir` without fsync (tests and benchmarks need no durability).
+// Aborts the process if it cannot be opened.
+std::unique_ptr<storage::ServiceStore> OpenTestStore(const std::string& dir);
+
+}  // namespace contextd::testing
