@@ -46,6 +46,9 @@ class Api {
   // Never throws for any input; internal failures become a 500 reply.
   ApiResponse Handle(const ApiRequest& request);
 
+  // Makes every write acknowledged by the engine so far durable.
+  absl::Status Sync() { return engine_->Sync(); }
+
   struct Call;  // one matched request: path captures, parameters, body
 
  private:

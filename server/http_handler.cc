@@ -3,14 +3,19 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "pistache/endpoint.h"
 #include "pistache/http.h"
 #include "pistache/peer.h"
+#include "server/committer.h"
 
 namespace contextd::server {
 namespace {
@@ -45,10 +50,11 @@ struct RequestHead {
 
 // Per-connection framing state, kept on the Pistache peer.
 struct ConnState {
-  std::string buf;          // received bytes not yet consumed
-  size_t scanned = 0;       // bytes of buf already searched for the end of the head
-  bool in_request = false;  // a request has started arriving
-  bool discard = false;     // after a framing error: all further input is dropped
+  std::atomic<int> pending{0};  // replies of this connection queued in the committer
+  std::string buf;              // received bytes not yet consumed
+  size_t scanned = 0;           // bytes of buf already searched for the end of the head
+  bool in_request = false;      // a request has started arriving
+  bool discard = false;         // after a framing error: all further input is dropped
   bool continue_sent = false;
   std::optional<RequestHead> head;  // once the current request's head is complete
 };
@@ -194,7 +200,9 @@ class Handler final : public Http::Handler {
  public:
   HTTP_PROTOTYPE(Handler)
 
-  Handler(Api* api, size_t max_body) : api_(api), max_body_(max_body) {}
+  // `committer` is null unless writes wait for their sync (Durability::kAlways).
+  Handler(Api* api, size_t max_body, Committer* committer)
+      : api_(api), max_body_(max_body), committer_(committer) {}
 
   // Not reached: onInput below frames and dispatches every request itself. (Timeouts are
   // answered by Pistache's transport with a body-less 408 and never reach a handler.)
@@ -211,7 +219,7 @@ class Handler final : public Http::Handler {
       conn->buf.append(buffer, len);
       while (!conn->discard && !conn->buf.empty()) {
         if (!conn->in_request) StartRequest(peer, *conn);
-        if (!conn->head && !FrameHead(peer, *conn)) return;
+        if (!conn->head && !FrameHead(peer, conn)) return;
         if (!conn->head) return;
         const RequestHead& head = *conn->head;
         if (head.expect_continue && !conn->continue_sent &&
@@ -221,11 +229,11 @@ class Handler final : public Http::Handler {
           conn->continue_sent = true;
         }
         if (conn->buf.size() < head.head_bytes + head.content_length) return;
-        Serve(peer, *conn);
+        Serve(peer, conn);
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "contextd: request framing failed: %s\n", e.what());
-      Reject(peer, *conn, {400, "malformed HTTP request"});
+      Reject(peer, conn, {400, "malformed HTTP request"});
     }
   }
 
@@ -246,13 +254,14 @@ class Handler final : public Http::Handler {
 
   // Looks for the end of the head; on finding it, validates it into conn.head. Returns
   // false when the request was rejected.
-  bool FrameHead(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+  bool FrameHead(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& state) {
+    ConnState& conn = *state;
     const size_t limit = std::min(conn.buf.size(), kMaxHeadBytes);
     size_t end = std::string::npos;
     for (size_t i = conn.scanned; i < limit; ++i) {
       if (conn.buf[i] != '\n') continue;
       if (i == 0 || conn.buf[i - 1] != '\r') {
-        Reject(peer, conn, {400, "malformed request: bare LF line ending"});
+        Reject(peer, state, {400, "malformed request: bare LF line ending"});
         return false;
       }
       if (i >= 3 && conn.buf.compare(i - 3, 4, "\r\n\r\n") == 0) {
@@ -263,7 +272,7 @@ class Handler final : public Http::Handler {
     if (end == std::string::npos) {
       conn.scanned = limit;
       if (conn.buf.size() > kMaxHeadBytes) {
-        Reject(peer, conn, {431, "request head larger than 64 KiB"});
+        Reject(peer, state, {431, "request head larger than 64 KiB"});
         return false;
       }
       // Refuse a bad request line as soon as it is complete, not at the timeout.
@@ -271,7 +280,7 @@ class Handler final : public Http::Handler {
       RequestHead probe;
       if (line_end != std::string::npos) {
         if (auto err = ParseRequestLine(std::string_view(conn.buf).substr(0, line_end), &probe)) {
-          Reject(peer, conn, *err);
+          Reject(peer, state, *err);
           return false;
         }
       }
@@ -282,20 +291,21 @@ class Handler final : public Http::Handler {
     std::string_view all(conn.buf.data(), end - 4);  // without the blank line
     size_t line_end = std::min(all.find("\r\n"), all.size());
     if (auto err = ParseRequestLine(all.substr(0, line_end), &head)) {
-      Reject(peer, conn, *err);
+      Reject(peer, state, *err);
       return false;
     }
     std::string_view block = line_end + 2 <= all.size() ? all.substr(line_end + 2) : "";
     if (auto err = ParseHeaders(block, max_body_, &head)) {
       head.close = true;
-      Reject(peer, conn, *err, head.version);
+      Reject(peer, state, *err, head.version);
       return false;
     }
     conn.head = std::move(head);
     return true;
   }
 
-  void Serve(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+  void Serve(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& state) {
+    ConnState& conn = *state;
     const RequestHead head = std::move(*conn.head);
     ApiRequest request;
     request.method =
@@ -308,8 +318,10 @@ class Handler final : public Http::Handler {
                          .count();
     ApiResponse reply = api_->Handle(request);
 
-    Http::ResponseWriter response(head.version, transport(), this, peer);
-    Send(response, reply, head.close, head.method == "HEAD", head.close ? peer : nullptr);
+    const bool is_write = head.method == "POST" || head.method == "PUT" || head.method == "DELETE";
+    Respond(peer, state, Http::ResponseWriter(head.version, transport(), this, peer),
+            std::move(reply), head.close, head.method == "HEAD",
+            /*needs_sync=*/is_write && reply.status < 300);
     conn.buf.erase(0, head.head_bytes + head.content_length);
     conn.scanned = 0;
     conn.head.reset();
@@ -322,12 +334,41 @@ class Handler final : public Http::Handler {
 
   // Answers with a framing error and closes the connection: the bytes that follow cannot be
   // told apart from a next request.
-  void Reject(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn, const HeadError& err,
-              Http::Version version = Http::Version::Http11) {
-    conn.discard = true;
-    conn.buf.clear();
-    Http::ResponseWriter response(version, transport(), this, peer);
-    Send(response, HttpError(err.status, err.message), true, false, peer);
+  void Reject(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
+              const HeadError& err, Http::Version version = Http::Version::Http11) {
+    conn->discard = true;
+    conn->buf.clear();
+    Respond(peer, conn, Http::ResponseWriter(version, transport(), this, peer),
+            HttpError(err.status, err.message), /*close=*/true, /*head_only=*/false,
+            /*needs_sync=*/false);
+  }
+
+  // Sends a reply now, or through the committer when it acknowledges a write (sent once the
+  // write is durable) or when earlier replies of the connection are still there (replies
+  // keep request order).
+  void Respond(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
+               Http::ResponseWriter response, ApiResponse reply, bool close, bool head_only,
+               bool needs_sync) {
+    if (committer_ == nullptr || (!needs_sync && conn->pending.load() == 0)) {
+      Send(response, reply, close, head_only, close ? peer : nullptr);
+      return;
+    }
+    conn->pending.fetch_add(1);
+    auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
+    std::weak_ptr<Tcp::Peer> weak = peer;
+    committer_->Enqueue({needs_sync, [writer, reply = std::move(reply), close, head_only, weak,
+                                      conn](const absl::Status& synced) {
+                           std::shared_ptr<Tcp::Peer> p = weak.lock();
+                           if (synced.ok()) {
+                             Send(*writer, reply, close, head_only, close ? p : nullptr);
+                           } else {
+                             // Applied but not durable: the client must not take it as
+                             // acknowledged.
+                             Send(*writer, ErrorResponse(absl::UnavailableError(synced.ToString())),
+                                  true, head_only, p);
+                           }
+                           conn->pending.fetch_sub(1);
+                         }});
   }
 
   // Sends `reply`. `close_peer`, when set, is shut down once the reply is written: Pistache
@@ -365,6 +406,38 @@ class Handler final : public Http::Handler {
 
   Api* api_;  // not owned
   size_t max_body_;
+  Committer* committer_;  // not owned; may be null
+};
+
+// Fsyncs the WAL every `interval` until stopped (Durability::kBatch).
+class PeriodicSync {
+ public:
+  PeriodicSync(Api* api, std::chrono::milliseconds interval)
+      : thread_([this, api, interval] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!cv_.wait_for(lock, interval, [this] { return stop_; })) {
+            lock.unlock();
+            if (absl::Status s = api->Sync(); !s.ok()) {
+              std::fprintf(stderr, "contextd: WAL sync failed: %s\n", s.ToString().c_str());
+            }
+            lock.lock();
+          }
+        }) {}
+
+  ~PeriodicSync() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;
 };
 
 }  // namespace
@@ -372,11 +445,13 @@ class Handler final : public Http::Handler {
 struct HttpServer::Impl {
   Api* api;
   HttpOptions options;
+  std::unique_ptr<Committer> committer;    // Durability::kAlways
+  std::unique_ptr<PeriodicSync> periodic;  // Durability::kBatch
   std::unique_ptr<Http::Endpoint> endpoint;
 };
 
 HttpServer::HttpServer(Api* api, HttpOptions options)
-    : impl_(std::make_unique<Impl>(Impl{api, std::move(options), nullptr})) {}
+    : impl_(std::make_unique<Impl>(Impl{api, std::move(options), nullptr, nullptr, nullptr})) {}
 
 HttpServer::~HttpServer() { Shutdown(); }
 
@@ -394,7 +469,13 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
                     .bodyTimeout(std::chrono::seconds(30))
                     .keepaliveTimeout(std::chrono::seconds(75));
     impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(Http::make_handler<Handler>(impl_->api, o.max_body_bytes));
+    if (o.durability == Durability::kAlways) {
+      impl_->committer = std::make_unique<Committer>([api = impl_->api] { return api->Sync(); });
+    } else if (o.durability == Durability::kBatch) {
+      impl_->periodic = std::make_unique<PeriodicSync>(impl_->api, std::chrono::milliseconds(10));
+    }
+    impl_->endpoint->setHandler(
+        Http::make_handler<Handler>(impl_->api, o.max_body_bytes, impl_->committer.get()));
     impl_->endpoint->serveThreaded();
     return static_cast<uint16_t>(impl_->endpoint->getPort());
   } catch (const std::exception& e) {
@@ -406,7 +487,15 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
 void HttpServer::Shutdown() {
   if (!impl_->endpoint) return;
   impl_->endpoint->shutdown();
+  // Deliver queued replies while their transports still exist; a handler still running
+  // afterwards syncs and replies on its own thread (Committer::Enqueue after Close).
+  if (impl_->committer) impl_->committer->Close();
   impl_->endpoint.reset();  // joins the reactor threads
+  impl_->committer.reset();
+  impl_->periodic.reset();
+  if (absl::Status s = impl_->api->Sync(); !s.ok()) {
+    std::fprintf(stderr, "contextd: final WAL sync failed: %s\n", s.ToString().c_str());
+  }
 }
 
 }  // namespace contextd::server

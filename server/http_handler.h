@@ -9,11 +9,20 @@
 
 namespace contextd::server {
 
+// When a write is acknowledged.
+enum class Durability {
+  kAlways,  // after its WAL is fsynced; concurrent writes share one fsync (group commit)
+  kBatch,   // at once; the WAL is fsynced every 10 ms (a machine crash loses at most that)
+  kNone,    // at once; the OS writes the WAL back when it likes (a process crash loses
+            // nothing, a machine crash may lose the last seconds)
+};
+
 struct HttpOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0: pick a free port
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
+  Durability durability = Durability::kAlways;
 };
 
 // The HTTP front end: a Pistache endpoint whose handler frames requests itself before
@@ -30,7 +39,8 @@ class HttpServer {
   // Binds and starts serving in background threads. Returns the bound port.
   absl::StatusOr<uint16_t> Start();
 
-  // Stops accepting and joins the worker threads; in-flight handlers finish first.
+  // Stops accepting, delivers pending replies (syncing their writes) and joins the worker
+  // threads; in-flight handlers finish first.
   void Shutdown();
 
  private:

@@ -183,6 +183,8 @@ class RocksDbStore final : public ServiceStore {
     return FromRocksDb(db_->Write(write_options_, &batch));
   }
 
+  absl::Status SyncWal() override { return FromRocksDb(db_->SyncWAL()); }
+
   absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) override {
     std::vector<Service> out;
     if (scan.range.Empty()) return out;

@@ -29,7 +29,9 @@ struct IndexScan {
 
 // The storage seam: service records with their per-owner time indexes. A record and all its
 // index entries always change together, in one atomic write. Reads see every write that
-// returned before them. Ids are never reused, also not across restarts.
+// returned before them. Ids are never reused, also not across restarts. A write survives a
+// process crash once it returns; it survives a machine crash once it returns with
+// `sync` set in the store's options, or after a later SyncWal().
 //
 // Thread-safety: all methods may be called concurrently. Update and Delete of one service
 // are serialized with each other, so concurrent read-modify-writes lose nothing.
@@ -55,6 +57,10 @@ class ServiceStore {
 
   // Removes the record and every index entry. NotFound for an unknown id.
   virtual absl::Status Delete(std::string_view tenant, uint64_t service_id) = 0;
+
+  // Makes every write that has returned so far durable (one fsync for all of them: group
+  // commit). Unavailable on an I/O error.
+  virtual absl::Status SyncWal() = 0;
 
   // Returns the records whose entries lie in the scan's range, read at one snapshot, in
   // descending index order (time, then id). Callers re-check their own predicates.

@@ -351,6 +351,23 @@ TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {
   EXPECT_EQ(client_->SendRaw("\r\n\r\n" + get).status, 200);
 }
 
+TEST_F(ServerTest, DurableWritesKeepPipelinedRepliesInOrder) {
+  StartServer({});  // --sync=always: write replies wait for the group commit
+  std::string burst;
+  for (int i = 0; i < 20; ++i) {
+    burst += Req("POST", Cs("/services/start"), R"({"contact_key":"order"})");
+    burst += "GET /services/anonymous/order HTTP/1.1\r\n\r\n";  // unknown path: 404
+  }
+  ASSERT_TRUE(client_->Write(burst));
+  for (int i = 0; i < 20; ++i) {
+    SCOPED_TRACE(i);
+    HttpReply w = client_->ReadReply();
+    EXPECT_EQ(w.status, 201);
+    EXPECT_EQ(client_->ReadReply().status, 404);
+  }
+  EXPECT_EQ(Json(client_->Get(Cs("/services/anonymous/order"))).array.size(), 20u);
+}
+
 TEST_F(ServerTest, OrdinaryClientHeadersAreAccepted) {
   HttpReply r =
       client_->Request("GET", "/health", "",
