@@ -16,13 +16,18 @@ enum class IndexKind : uint8_t {
   kStarted = 1,    // every service, by start time
   kCompleted = 2,  // completed services, by completion time
   kActive = 3,     // active services only: one compact record per owner (see below)
+  kActiveOverflow = 4,  // storage-internal: active entries beyond the record's capacity
 };
 
-// The active index of an owner is a single record under IndexPrefix(tenant, kActive, ...):
-// the concatenated 16-byte suffixes (time, service id) of its active services, ascending.
-// The IVR hot path reads one record however long the owner's history, and no completed
-// service leaves a tombstone behind in it.
+// The active index of an owner is one record under IndexPrefix(tenant, kActive, ...): a
+// 4-byte big-endian count of overflow entries, then the 16-byte suffixes (time, service id)
+// of up to kMaxActiveInRecord active services, ascending. The IVR hot path reads that one
+// record however long the owner's history, and completed services leave no tombstones in
+// it. An owner with more active services than that (a withheld caller id, a load test) keeps
+// the rest as single keys IndexKey(IndexPrefix(tenant, kActiveOverflow, ...), time, id), so
+// a write never rewrites more than one bounded record.
 inline constexpr size_t kActiveEntryBytes = 16;
+inline constexpr size_t kMaxActiveInRecord = 128;
 
 // Primary key of a service record: the tenant, then the id in big-endian order.
 std::string ServiceKey(std::string_view tenant, uint64_t service_id);

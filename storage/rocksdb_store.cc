@@ -72,8 +72,64 @@ std::vector<IndexEntry> IndexEntriesOf(std::string_view tenant, const Service& s
 
 // A service's place in its owner's active record, if it is active and has an owner.
 struct ActiveEntry {
-  std::string record_key;  // IndexPrefix(tenant, kActive, owner)
-  std::string entry;       // kActiveEntryBytes: time, service id
+  std::string record_key;    // IndexPrefix(tenant, kActive, owner)
+  std::string overflow_key;  // its key if it lives outside the record
+  std::string entry;         // kActiveEntryBytes: time, service id
+};
+
+// The decoded active record of one owner (format in keys.h).
+class ActiveRecord {
+ public:
+  // Returns false for bytes that are not an active record.
+  bool Parse(std::string_view bytes) {
+    if (bytes.empty()) return true;
+    if (bytes.size() < 4 || (bytes.size() - 4) % kActiveEntryBytes != 0) return false;
+    overflow_ = 0;
+    for (int i = 0; i < 4; ++i) overflow_ = (overflow_ << 8) | static_cast<uint8_t>(bytes[i]);
+    entries_.assign(bytes.substr(4));
+    return true;
+  }
+
+  std::string Encode() const {
+    std::string out;
+    for (int shift = 24; shift >= 0; shift -= 8)
+      out.push_back(static_cast<char>(overflow_ >> shift));
+    return out + entries_;
+  }
+
+  bool empty() const { return entries_.empty() && overflow_ == 0; }
+  uint32_t overflow() const { return overflow_; }
+  std::string_view entries() const { return entries_; }
+
+  // Inserts in order; false when the record is full (the entry then goes to the overflow).
+  bool Insert(std::string_view entry) {
+    if (entries_.size() >= kMaxActiveInRecord * kActiveEntryBytes) {
+      ++overflow_;
+      return false;
+    }
+    size_t pos = 0;
+    while (pos < entries_.size() && entries_.compare(pos, kActiveEntryBytes, entry) < 0) {
+      pos += kActiveEntryBytes;
+    }
+    entries_.insert(pos, entry);
+    return true;
+  }
+
+  // Removes the entry; false when it is not in the record (it is in the overflow).
+  bool Remove(std::string_view entry) {
+    for (size_t pos = 0; pos < entries_.size(); pos += kActiveEntryBytes) {
+      if (entries_.compare(pos, kActiveEntryBytes, entry) == 0) {
+        entries_.erase(pos, kActiveEntryBytes);
+        return true;
+      }
+    }
+    if (overflow_ > 0) --overflow_;
+    return false;
+  }
+
+ private:
+  uint32_t overflow_ = 0;
+  std::string entries_;
 };
 
 std::optional<ActiveEntry> ActiveEntryOf(std::string_view tenant, const Service& s) {
@@ -82,6 +138,8 @@ std::optional<ActiveEntry> ActiveEntryOf(std::string_view tenant, const Service&
   ActiveEntry a;
   a.record_key = IndexPrefix(tenant, IndexKind::kActive, owner->first, owner->second);
   a.entry = IndexKey("", s.started.timestamp_ms, s.service_id);
+  a.overflow_key =
+      IndexPrefix(tenant, IndexKind::kActiveOverflow, owner->first, owner->second) + a.entry;
   return a;
 }
 
@@ -204,19 +262,7 @@ class RocksDbStore final : public ServiceStore {
 
     std::vector<std::string> keys;
     if (scan.index == IndexKind::kActive) {
-      std::string record;
-      rocksdb::Status s = db_->Get(options, index(), prefix, &record);
-      if (!s.IsNotFound()) RETURN_IF_ERROR(FromRocksDb(s));
-      const std::string lower_entry = IndexBound("", scan.range.from_ms);
-      const std::string upper_entry = IndexBound("", scan.range.to_ms);
-      for (size_t pos = record.size(); pos >= kActiveEntryBytes; pos -= kActiveEntryBytes) {
-        std::string_view entry(record.data() + pos - kActiveEntryBytes, kActiveEntryBytes);
-        if (entry < lower_entry) break;
-        if (scan.range.to_ms != std::numeric_limits<TimeMs>::max() && entry >= upper_entry) {
-          continue;
-        }
-        keys.push_back(ServiceKey(scan.tenant, ReadBigEndian64(entry.substr(8))));
-      }
+      RETURN_IF_ERROR(ActiveIds(scan, options, &keys));
     } else {
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, index()));
       for (it->SeekForPrev(upper); it->Valid(); it->Prev()) {
@@ -298,51 +344,83 @@ class RocksDbStore final : public ServiceStore {
   };
 
   // Adds to `batch` the removal of `from` and the insertion of `to` in their owners'
-  // active records. REQUIRES: the OwnerLocks of both records are held.
+  // active records (or overflow keys). REQUIRES: the OwnerLocks of both records are held.
   absl::Status MoveActive(const ActiveEntry* from, const ActiveEntry* to,
                           rocksdb::WriteBatch* batch) {
-    std::string from_record, to_record;
+    const bool same = from && to && from->record_key == to->record_key;
+    ActiveRecord from_record, to_record;
     if (from) RETURN_IF_ERROR(ReadActiveRecord(from->record_key, &from_record));
-    if (to && from && to->record_key == from->record_key) {
-      to_record = from_record;
-    } else if (to) {
-      RETURN_IF_ERROR(ReadActiveRecord(to->record_key, &to_record));
+    if (to && !same) RETURN_IF_ERROR(ReadActiveRecord(to->record_key, &to_record));
+    ActiveRecord& target = same ? from_record : to_record;
+    // Overflow keys are written once and removed once: SingleDelete lets a compaction drop
+    // the pair as soon as it sees both.
+    if (from && !from_record.Remove(from->entry)) {
+      RETURN_IF_ERROR(FromRocksDb(batch->SingleDelete(index(), from->overflow_key)));
     }
-    std::string* removed_from = from ? &from_record : nullptr;
-    if (from && to && to->record_key == from->record_key) removed_from = &to_record;
-    if (from) {
-      for (size_t pos = 0; pos + kActiveEntryBytes <= removed_from->size();
-           pos += kActiveEntryBytes) {
-        if (removed_from->compare(pos, kActiveEntryBytes, from->entry) == 0) {
-          removed_from->erase(pos, kActiveEntryBytes);
-          break;
+    if (to && !target.Insert(to->entry)) {
+      RETURN_IF_ERROR(FromRocksDb(batch->Put(index(), to->overflow_key, "")));
+    }
+    if (from && !same) RETURN_IF_ERROR(WriteActiveRecord(from->record_key, from_record, batch));
+    if (to) RETURN_IF_ERROR(WriteActiveRecord(to->record_key, target, batch));
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteActiveRecord(const std::string& key, const ActiveRecord& record,
+                                 rocksdb::WriteBatch* batch) {
+    return FromRocksDb(record.empty() ? batch->Delete(index(), key)
+                                      : batch->Put(index(), key, record.Encode()));
+  }
+
+  // The primary keys of the active services a kActive scan selects, newest first.
+  absl::Status ActiveIds(const IndexScan& scan, const rocksdb::ReadOptions& options,
+                         std::vector<std::string>* keys) {
+    const std::string prefix =
+        IndexPrefix(scan.tenant, IndexKind::kActive, scan.owner_kind, scan.owner);
+    std::string bytes;
+    rocksdb::Status s = db_->Get(options, index(), prefix, &bytes);
+    if (!s.IsNotFound()) RETURN_IF_ERROR(FromRocksDb(s));
+    ActiveRecord record;
+    if (!record.Parse(bytes)) return absl::DataLossError("corrupt active record");
+    const std::string lower = IndexBound("", scan.range.from_ms);
+    const std::string upper = IndexBound("", scan.range.to_ms);
+    const bool bounded = scan.range.to_ms != std::numeric_limits<TimeMs>::max();
+    std::vector<std::string> entries;
+    std::string_view all = record.entries();
+    for (size_t pos = 0; pos < all.size(); pos += kActiveEntryBytes) {
+      std::string_view e = all.substr(pos, kActiveEntryBytes);
+      if (e >= lower && (!bounded || e < upper)) entries.emplace_back(e);
+    }
+    if (record.overflow() > 0) {
+      const std::string overflow =
+          IndexPrefix(scan.tenant, IndexKind::kActiveOverflow, scan.owner_kind, scan.owner);
+      const std::string from = overflow + lower;
+      const std::string to = bounded ? overflow + upper : overflow + std::string(9, '\xff');
+      rocksdb::ReadOptions ranged = options;
+      rocksdb::Slice from_slice(from), to_slice(to);
+      ranged.iterate_lower_bound = &from_slice;
+      ranged.iterate_upper_bound = &to_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ranged, index()));
+      for (it->Seek(from); it->Valid(); it->Next()) {
+        if (it->key().size() == overflow.size() + kActiveEntryBytes) {
+          entries.emplace_back(it->key().data() + overflow.size(), kActiveEntryBytes);
         }
       }
-      if (!(to && to->record_key == from->record_key)) {
-        RETURN_IF_ERROR(FromRocksDb(from_record.empty()
-                                        ? batch->Delete(index(), from->record_key)
-                                        : batch->Put(index(), from->record_key, from_record)));
-      }
+      RETURN_IF_ERROR(FromRocksDb(it->status()));
     }
-    if (to) {
-      size_t pos = 0;
-      while (pos + kActiveEntryBytes <= to_record.size() &&
-             to_record.compare(pos, kActiveEntryBytes, to->entry) < 0) {
-        pos += kActiveEntryBytes;
-      }
-      to_record.insert(pos, to->entry);
-      RETURN_IF_ERROR(FromRocksDb(batch->Put(index(), to->record_key, to_record)));
+    std::sort(entries.begin(), entries.end(), std::greater<>());
+    for (const std::string& e : entries) {
+      keys->push_back(ServiceKey(scan.tenant, ReadBigEndian64(std::string_view(e).substr(8))));
     }
     return absl::OkStatus();
   }
 
-  absl::Status ReadActiveRecord(const std::string& key, std::string* record) {
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), index(), key, record);
-    if (s.IsNotFound()) {
-      record->clear();
-      return absl::OkStatus();
-    }
-    return FromRocksDb(s);
+  absl::Status ReadActiveRecord(const std::string& key, ActiveRecord* record) {
+    std::string bytes;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), index(), key, &bytes);
+    if (s.IsNotFound()) return absl::OkStatus();
+    RETURN_IF_ERROR(FromRocksDb(s));
+    if (!record->Parse(bytes)) return absl::DataLossError("corrupt active record");
+    return absl::OkStatus();
   }
 
   rocksdb::ColumnFamilyHandle* meta() { return handles_[0]; }

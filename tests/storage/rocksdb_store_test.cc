@@ -194,7 +194,8 @@ TEST_F(RocksDbStoreTest, ConcurrentUpdatesOfOneServiceLoseNothing) {
 }
 
 TEST_F(RocksDbStoreTest, ActiveRecordStaysExactUnderConcurrentOwnerChanges) {
-  constexpr int kThreads = 4, kPerThread = 100;
+  // 4 x 300 / 2 = 600 active services: more than the active record holds (overflow keys).
+  constexpr int kThreads = 4, kPerThread = 300;
   std::vector<std::vector<uint64_t>> still_active(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -226,6 +227,27 @@ TEST_F(RocksDbStoreTest, ActiveRecordStaysExactUnderConcurrentOwnerChanges) {
   // The active record honours time windows like every other index.
   EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive, {1000, 1001}).size(),
             size_t{kThreads});
+  EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive, {1200, 1300}).size(),
+            size_t{kThreads * 50});
+
+  // Completing everything empties record and overflow alike; newest first throughout.
+  std::vector<uint64_t> ordered = ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive);
+  for (size_t i = 1; i < ordered.size(); ++i) {
+    auto a = store_->Get("t", ordered[i - 1]), b = store_->Get("t", ordered[i]);
+    ASSERT_GE(std::make_pair(a->started.timestamp_ms, a->service_id),
+              std::make_pair(b->started.timestamp_ms, b->service_id));
+  }
+  for (uint64_t id : want) {
+    ASSERT_TRUE(store_
+                    ->Update("t", id,
+                             [](Service& s) {
+                               s.customer_id = "moved";
+                               return absl::OkStatus();
+                             })
+                    .ok());
+  }
+  EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kActive), Ids{});
+  EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "moved", IndexKind::kActive).size(), want.size());
 }
 
 }  // namespace
