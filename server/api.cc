@@ -90,7 +90,7 @@ struct Api::Call {
 namespace {
 
 using Call = Api::Call;
-using Handler = ApiResponse (*)(query::Engine&, const Call&);
+using Handler = ApiResponse (*)(query::Engine&, RouteLatencies&, const Call&);
 using query::View;
 
 absl::StatusOr<uint64_t> ServiceId(std::string_view text) {
@@ -145,9 +145,20 @@ ApiResponse Reply(Fn&& fn) {
   return std::move(*r);
 }
 
-ApiResponse Health(query::Engine&, const Call&) { return Json(200, R"({"status":"ok"})"); }
+ApiResponse Health(query::Engine&, RouteLatencies&, const Call&) {
+  return Json(200, R"({"status":"ok"})");
+}
 
-ApiResponse StartService(query::Engine& e, const Call& c) {
+ApiResponse Latency(query::Engine&, RouteLatencies& latencies, const Call&) {
+  return Json(200, latencies.RenderJson());
+}
+
+ApiResponse ResetLatency(query::Engine&, RouteLatencies& latencies, const Call&) {
+  latencies.Reset();
+  return Empty(204);
+}
+
+ApiResponse StartService(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
@@ -158,7 +169,7 @@ ApiResponse StartService(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse CompleteService(query::Engine& e, const Call& c) {
+ApiResponse CompleteService(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -169,7 +180,7 @@ ApiResponse CompleteService(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse GetService(query::Engine& e, const Call& c) {
+ApiResponse GetService(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::ReadOptions read, query::ParseServiceReadParams(c.params));
@@ -178,7 +189,7 @@ ApiResponse GetService(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse DeleteService(query::Engine& e, const Call& c) {
+ApiResponse DeleteService(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -187,7 +198,7 @@ ApiResponse DeleteService(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse AssociateService(query::Engine& e, const Call& c) {
+ApiResponse AssociateService(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[1]));
     RETURN_IF_ERROR(NoParams(c));
@@ -200,7 +211,7 @@ ApiResponse AssociateService(query::Engine& e, const Call& c) {
 }
 
 template <storage::OwnerKind kOwner, View kView>
-ApiResponse QueryServices(query::Engine& e, const Call& c) {
+ApiResponse QueryServices(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(
         query::ServiceQuery q,
@@ -210,7 +221,7 @@ ApiResponse QueryServices(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse StartState(query::Engine& e, const Call& c) {
+ApiResponse StartState(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -224,7 +235,7 @@ ApiResponse StartState(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse Transition(query::Engine& e, const Call& c) {
+ApiResponse Transition(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -238,7 +249,7 @@ ApiResponse Transition(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse CompleteState(query::Engine& e, const Call& c) {
+ApiResponse CompleteState(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t state_id, StateId(c.captures[1]));
@@ -252,7 +263,7 @@ ApiResponse CompleteState(query::Engine& e, const Call& c) {
 }
 
 template <View kView>
-ApiResponse QueryStates(query::Engine& e, const Call& c) {
+ApiResponse QueryStates(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::StateQuery q, query::ParseStateQuery(kView, c.params));
@@ -261,7 +272,7 @@ ApiResponse QueryStates(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse GetState(query::Engine& e, const Call& c) {
+ApiResponse GetState(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t state_id, StateId(c.captures[1]));
@@ -272,7 +283,7 @@ ApiResponse GetState(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse StartTask(query::Engine& e, const Call& c) {
+ApiResponse StartTask(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -286,7 +297,7 @@ ApiResponse StartTask(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse CompleteTask(query::Engine& e, const Call& c) {
+ApiResponse CompleteTask(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t task_id, TaskId(c.captures[1]));
@@ -300,7 +311,7 @@ ApiResponse CompleteTask(query::Engine& e, const Call& c) {
 }
 
 template <View kView>
-ApiResponse QueryTasks(query::Engine& e, const Call& c) {
+ApiResponse QueryTasks(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::TaskQuery q, query::ParseTaskQuery(kView, c.params));
@@ -309,7 +320,7 @@ ApiResponse QueryTasks(query::Engine& e, const Call& c) {
   });
 }
 
-ApiResponse GetTask(query::Engine& e, const Call& c) {
+ApiResponse GetTask(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t task_id, TaskId(c.captures[1]));
@@ -324,7 +335,7 @@ enum class Target { kService, kState, kTask };
 
 // PUT .../extensions/{name}[/merge] on a service, state or task.
 template <Target kTarget, query::ExtensionWrite kMode>
-ApiResponse WriteExtension(query::Engine& e, const Call& c) {
+ApiResponse WriteExtension(query::Engine& e, RouteLatencies&, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     query::ResourceRef ref;
     ASSIGN_OR_RETURN(ref.service_id, ServiceId(c.captures[0]));
@@ -361,6 +372,8 @@ using storage::OwnerKind;
 #define CS "/genesys/1/cs"
 constexpr Route kRoutes[] = {
     {"GET", "/health", Health},
+    {"GET", "/contextd/v1/latency", Latency},
+    {"POST", "/contextd/v1/latency/reset", ResetLatency},
     {"POST", CS "/services/start", StartService},
     {"GET", CS "/services/:sid", GetService},
     {"DELETE", CS "/services/:sid", DeleteService},
@@ -448,6 +461,13 @@ int64_t MatchScore(const CompiledRoute& route, const std::vector<std::string>& s
 
 }  // namespace
 
+std::vector<std::string> Api::RouteNames() {
+  std::vector<std::string> names;
+  for (const Route& route : kRoutes)
+    names.push_back(std::string(route.method) + " " + route.pattern);
+  return names;
+}
+
 ApiResponse Api::Handle(const ApiRequest& request) {
   try {
     absl::StatusOr<server::Target> target = ParseTarget(request.target);
@@ -481,7 +501,9 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     for (size_t i = 0; i < best->parts.size(); ++i) {
       if (best->parts[i].front() == ':') call.captures.push_back(std::move(target->segments[i]));
     }
-    return best->route->handler(*engine_, call);
+    ApiResponse reply = best->route->handler(*engine_, *latencies_, call);
+    reply.route = static_cast<int>(best->route - kRoutes);
+    return reply;
   } catch (const std::exception& e) {
     return ErrorResponse(absl::InternalError(e.what()));
   }

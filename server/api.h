@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "query/engine.h"
+#include "server/latency.h"
 #include "server/uri.h"
 #include "storage/model.h"
 
@@ -24,6 +25,7 @@ struct ApiResponse {
   int status = 200;
   std::string body;   // JSON, or empty for 204 and body-less replies
   std::string allow;  // for 405: the methods the path accepts, comma-separated
+  int route = -1;     // index into Api::RouteNames() of the route that served it
 };
 
 // The error body and status for `status`, the one mapping from error codes to HTTP:
@@ -40,11 +42,15 @@ ApiResponse HttpError(int http_status, std::string_view message);
 // Thread-safety: thread-safe (holds only the engine pointer).
 class Api {
  public:
-  // `engine` is not owned and must outlive the Api.
-  explicit Api(query::Engine* engine) : engine_(engine) {}
+  // Neither is owned; both must outlive the Api. `latencies` is served at
+  // GET /contextd/v1/latency (reset by POST /contextd/v1/latency/reset).
+  Api(query::Engine* engine, RouteLatencies* latencies) : engine_(engine), latencies_(latencies) {}
 
   // Never throws for any input; internal failures become a 500 reply.
   ApiResponse Handle(const ApiRequest& request);
+
+  // "METHOD pattern" of every route, in the order ApiResponse::route indexes.
+  static std::vector<std::string> RouteNames();
 
   // Makes every write acknowledged by the engine so far durable.
   absl::Status Sync() { return engine_->Sync(); }
@@ -52,7 +58,8 @@ class Api {
   struct Call;  // one matched request: path captures, parameters, body
 
  private:
-  query::Engine* engine_;  // not owned
+  query::Engine* engine_;      // not owned
+  RouteLatencies* latencies_;  // not owned
 };
 
 }  // namespace contextd::server

@@ -201,8 +201,8 @@ class Handler final : public Http::Handler {
   HTTP_PROTOTYPE(Handler)
 
   // `committer` is null unless writes wait for their sync (Durability::kAlways).
-  Handler(Api* api, size_t max_body, Committer* committer)
-      : api_(api), max_body_(max_body), committer_(committer) {}
+  Handler(Api* api, RouteLatencies* latencies, size_t max_body, Committer* committer)
+      : api_(api), latencies_(latencies), max_body_(max_body), committer_(committer) {}
 
   // Not reached: onInput below frames and dispatches every request itself. (Timeouts are
   // answered by Pistache's transport with a body-less 408 and never reach a handler.)
@@ -307,6 +307,7 @@ class Handler final : public Http::Handler {
   void Serve(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& state) {
     ConnState& conn = *state;
     const RequestHead head = std::move(*conn.head);
+    const auto started = std::chrono::steady_clock::now();
     ApiRequest request;
     request.method =
         head.method == "HEAD" ? std::string_view("GET") : std::string_view(head.method);
@@ -319,9 +320,9 @@ class Handler final : public Http::Handler {
     ApiResponse reply = api_->Handle(request);
 
     const bool is_write = head.method == "POST" || head.method == "PUT" || head.method == "DELETE";
+    const bool needs_sync = is_write && reply.status < 300;
     Respond(peer, state, Http::ResponseWriter(head.version, transport(), this, peer),
-            std::move(reply), head.close, head.method == "HEAD",
-            /*needs_sync=*/is_write && reply.status < 300);
+            std::move(reply), head.close, head.method == "HEAD", needs_sync, started);
     conn.buf.erase(0, head.head_bytes + head.content_length);
     conn.scanned = 0;
     conn.head.reset();
@@ -340,7 +341,7 @@ class Handler final : public Http::Handler {
     conn->buf.clear();
     Respond(peer, conn, Http::ResponseWriter(version, transport(), this, peer),
             HttpError(err.status, err.message), /*close=*/true, /*head_only=*/false,
-            /*needs_sync=*/false);
+            /*needs_sync=*/false, std::chrono::steady_clock::now());
   }
 
   // Sends a reply now, or through the committer when it acknowledges a write (sent once the
@@ -348,27 +349,38 @@ class Handler final : public Http::Handler {
   // keep request order).
   void Respond(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
                Http::ResponseWriter response, ApiResponse reply, bool close, bool head_only,
-               bool needs_sync) {
+               bool needs_sync, std::chrono::steady_clock::time_point started) {
     if (committer_ == nullptr || (!needs_sync && conn->pending.load() == 0)) {
       Send(response, reply, close, head_only, close ? peer : nullptr);
+      Record(latencies_, reply.route, started);
       return;
     }
     conn->pending.fetch_add(1);
     auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
     std::weak_ptr<Tcp::Peer> weak = peer;
-    committer_->Enqueue({needs_sync, [writer, reply = std::move(reply), close, head_only, weak,
-                                      conn](const absl::Status& synced) {
-                           std::shared_ptr<Tcp::Peer> p = weak.lock();
-                           if (synced.ok()) {
-                             Send(*writer, reply, close, head_only, close ? p : nullptr);
-                           } else {
-                             // Applied but not durable: the client must not take it as
-                             // acknowledged.
-                             Send(*writer, ErrorResponse(absl::UnavailableError(synced.ToString())),
-                                  true, head_only, p);
-                           }
-                           conn->pending.fetch_sub(1);
-                         }});
+    committer_->Enqueue(
+        {needs_sync, [writer, reply = std::move(reply), close, head_only, weak, conn, started,
+                      latencies = latencies_](const absl::Status& synced) {
+           std::shared_ptr<Tcp::Peer> p = weak.lock();
+           if (synced.ok()) {
+             Send(*writer, reply, close, head_only, close ? p : nullptr);
+           } else {
+             // Applied but not durable: the client must not take it as
+             // acknowledged.
+             Send(*writer, ErrorResponse(absl::UnavailableError(synced.ToString())), true,
+                  head_only, p);
+           }
+           Record(latencies, reply.route, started);
+           conn->pending.fetch_sub(1);
+         }});
+  }
+
+  static void Record(RouteLatencies* latencies, int route,
+                     std::chrono::steady_clock::time_point started) {
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    latencies->Record(route,
+                      static_cast<uint64_t>(
+                          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
   }
 
   // Sends `reply`. `close_peer`, when set, is shut down once the reply is written: Pistache
@@ -404,7 +416,8 @@ class Handler final : public Http::Handler {
     return conn;
   }
 
-  Api* api_;  // not owned
+  Api* api_;                   // not owned
+  RouteLatencies* latencies_;  // not owned
   size_t max_body_;
   Committer* committer_;  // not owned; may be null
 };
@@ -444,14 +457,16 @@ class PeriodicSync {
 
 struct HttpServer::Impl {
   Api* api;
+  RouteLatencies* latencies;
   HttpOptions options;
   std::unique_ptr<Committer> committer;    // Durability::kAlways
   std::unique_ptr<PeriodicSync> periodic;  // Durability::kBatch
   std::unique_ptr<Http::Endpoint> endpoint;
 };
 
-HttpServer::HttpServer(Api* api, HttpOptions options)
-    : impl_(std::make_unique<Impl>(Impl{api, std::move(options), nullptr, nullptr, nullptr})) {}
+HttpServer::HttpServer(Api* api, RouteLatencies* latencies, HttpOptions options)
+    : impl_(std::make_unique<Impl>(
+          Impl{api, latencies, std::move(options), nullptr, nullptr, nullptr})) {}
 
 HttpServer::~HttpServer() { Shutdown(); }
 
@@ -474,8 +489,8 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
     } else if (o.durability == Durability::kBatch) {
       impl_->periodic = std::make_unique<PeriodicSync>(impl_->api, std::chrono::milliseconds(10));
     }
-    impl_->endpoint->setHandler(
-        Http::make_handler<Handler>(impl_->api, o.max_body_bytes, impl_->committer.get()));
+    impl_->endpoint->setHandler(Http::make_handler<Handler>(
+        impl_->api, impl_->latencies, o.max_body_bytes, impl_->committer.get()));
     impl_->endpoint->serveThreaded();
     return static_cast<uint16_t>(impl_->endpoint->getPort());
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/api.h"
+#include "server/latency.h"
 
 namespace contextd::server {
 
@@ -32,8 +33,9 @@ struct HttpOptions {
 // reactor threads.
 class HttpServer {
  public:
-  // `api` is not owned and must outlive the server.
-  HttpServer(Api* api, HttpOptions options);
+  // Neither is owned; both must outlive the server. Every reply's server-side latency is
+  // recorded in `latencies`.
+  HttpServer(Api* api, RouteLatencies* latencies, HttpOptions options);
   ~HttpServer();
 
   // Binds and starts serving in background threads. Returns the bound port.

@@ -118,8 +118,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   contextd::query::Engine engine(store->get());
-  contextd::server::Api api(&engine);
-  contextd::server::HttpServer server(&api, flags.http);
+  contextd::server::RouteLatencies latencies(contextd::server::Api::RouteNames());
+  contextd::server::Api api(&engine, &latencies);
+  contextd::server::HttpServer server(&api, &latencies, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
     std::fprintf(stderr, "contextd: %s\n", std::string(port.status().message()).c_str());

@@ -1,6 +1,7 @@
 // End to end: the contextd binary on a real port, over real sockets, on a temp RocksDB.
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "tests/server/server_fixture.h"
@@ -366,6 +367,20 @@ TEST_F(ServerTest, DurableWritesKeepPipelinedRepliesInOrder) {
     EXPECT_EQ(client_->ReadReply().status, 404);
   }
   EXPECT_EQ(Json(client_->Get(Cs("/services/anonymous/order"))).array.size(), 20u);
+}
+
+TEST_F(ServerTest, ServerSideLatencyPerRoute) {
+  ASSERT_EQ(client_->Request("POST", "/contextd/v1/latency/reset").status, 204);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(client_->Get("/health").status, 200);
+  StartService(R"({"contact_key":"lat"})");
+  storage::Value v = Json(client_->Get("/contextd/v1/latency"));
+  std::map<std::string, int64_t> counts;
+  for (const storage::Value& r : Field(v, "routes")->array) {
+    counts[Field(r, "route")->string_value] = Field(r, "count")->int_value;
+    EXPECT_LE(Field(r, "p50_us")->int_value, Field(r, "p99_us")->int_value);
+  }
+  EXPECT_EQ(counts["GET /health"], 10);
+  EXPECT_EQ(counts["POST /genesys/1/cs/services/start"], 1);
 }
 
 TEST_F(ServerTest, OrdinaryClientHeadersAreAccepted) {

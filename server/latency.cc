@@ -1,0 +1,95 @@
+#include "server/latency.h"
+
+#include <bit>
+
+#include "server/json.h"
+
+namespace contextd::server {
+
+int LatencyHistogram::BucketOf(uint64_t micros) {
+  if (micros < kLinear) return static_cast<int>(micros);
+  const int exponent = std::bit_width(micros) - 1;  // >= 6
+  if (exponent >= 36) return kBuckets - 1;
+  const int sub = static_cast<int>((micros >> (exponent - 5)) & (kSubBuckets - 1));
+  return kLinear + (exponent - 6) * kSubBuckets + sub;
+}
+
+uint64_t LatencyHistogram::UpperBoundOf(int bucket) {
+  if (bucket < kLinear) return static_cast<uint64_t>(bucket);
+  const int exponent = 6 + (bucket - kLinear) / kSubBuckets;
+  const uint64_t sub = static_cast<uint64_t>((bucket - kLinear) % kSubBuckets);
+  const uint64_t base = (uint64_t{kSubBuckets} + sub) << (exponent - 5);
+  return base + (uint64_t{1} << (exponent - 5)) - 1;
+}
+
+void LatencyHistogram::Record(uint64_t micros) {
+  counts_[static_cast<size_t>(BucketOf(micros))].fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t LatencyHistogram::Count() const {
+  uint64_t n = 0;
+  for (const auto& c : counts_) n += c.load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t LatencyHistogram::Percentile(double q) const {
+  const uint64_t total = Count();
+  if (total == 0) return 0;
+  const double target = q * static_cast<double>(total);
+  uint64_t seen = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    seen += counts_[static_cast<size_t>(b)].load(std::memory_order_relaxed);
+    if (static_cast<double>(seen) >= target) return UpperBoundOf(b);
+  }
+  return UpperBoundOf(kBuckets - 1);
+}
+
+void LatencyHistogram::Reset() {
+  for (auto& c : counts_) c.store(0, std::memory_order_relaxed);
+}
+
+RouteLatencies::RouteLatencies(std::vector<std::string> route_names)
+    : names_(std::move(route_names)), histograms_(names_.size() + 1) {
+  names_.push_back("other");
+}
+
+void RouteLatencies::Record(int route, uint64_t micros) {
+  const size_t i = route >= 0 && static_cast<size_t>(route) + 1 < names_.size()
+                       ? static_cast<size_t>(route)
+                       : names_.size() - 1;
+  histograms_[i].Record(micros);
+}
+
+std::string RouteLatencies::RenderJson() const {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("routes");
+  w.BeginArray();
+  for (size_t i = 0; i < names_.size(); ++i) {
+    const LatencyHistogram& h = histograms_[i];
+    const uint64_t n = h.Count();
+    if (n == 0) continue;
+    w.BeginObject();
+    w.Key("route");
+    w.String(names_[i]);
+    w.Key("count");
+    w.Uint(n);
+    w.Key("p50_us");
+    w.Uint(h.Percentile(0.5));
+    w.Key("p99_us");
+    w.Uint(h.Percentile(0.99));
+    w.Key("p999_us");
+    w.Uint(h.Percentile(0.999));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return out;
+}
+
+void RouteLatencies::Reset() {
+  for (auto& h : histograms_) h.Reset();
+}
+
+}  // namespace contextd::server
