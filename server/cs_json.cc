@@ -1,5 +1,6 @@
 #include "server/cs_json.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "query/timestamp.h"
@@ -14,6 +15,9 @@ using query::FieldSpec;
 using query::FieldType;
 using storage::Fields;
 using storage::Value;
+
+int32_t IdOf(const storage::State& s) { return s.state_id; }
+int32_t IdOf(const storage::Task& t) { return t.task_id; }
 
 absl::Status BadField(std::string_view name, std::string_view why) {
   return absl::InvalidArgumentError("field '" + std::string(name) + "': " + std::string(why));
@@ -359,6 +363,169 @@ absl::StatusOr<query::Transition> ParseTransition(const Value& body) {
     }
   }
   return out;
+}
+
+namespace {
+
+absl::StatusOr<storage::Event> ParseStoredEvent(Value& v, const std::string& where) {
+  if (v.kind != Value::Kind::kObject) return BadField(where, "expected an object");
+  storage::Event e;
+  bool have_time = false;
+  for (auto& [name, value] : v.object) {
+    if (name == "timestamp") {
+      if (value.kind != Value::Kind::kString)
+        return BadField(where + ".timestamp", "expected a timestamp");
+      absl::StatusOr<storage::TimeMs> t = query::ParseTimestamp(value.string_value);
+      if (!t.ok()) return BadField(where + ".timestamp", std::string(t.status().message()));
+      e.timestamp_ms = *t;
+      have_time = true;
+    } else {
+      e.fields.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  if (!have_time) return BadField(where + ".timestamp", "required");
+  return e;
+}
+
+absl::StatusOr<int64_t> IntField(const Value& v, const std::string& where, int64_t max) {
+  if (v.kind != Value::Kind::kInt || v.int_value < 0 || v.int_value > max) {
+    return BadField(where, "expected an integer from 0 to " + std::to_string(max));
+  }
+  return v.int_value;
+}
+
+// The members every state and task representation shares; returns false for other names.
+template <typename T>
+absl::StatusOr<bool> ParseLifecycleMember(const std::string& name, Value& value,
+                                          const std::string& where, T* item) {
+  if (name == "est_duration") {
+    ASSIGN_OR_RETURN(item->est_duration_s,
+                     IntField(value, where + ".est_duration", std::numeric_limits<int64_t>::max()));
+  } else if (name == "started") {
+    ASSIGN_OR_RETURN(item->started, ParseStoredEvent(value, where + ".started"));
+  } else if (name == "completed") {
+    ASSIGN_OR_RETURN(item->completed, ParseStoredEvent(value, where + ".completed"));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Collects the states or tasks of `arrays` (active and completed) into `out`, ordered by id.
+template <typename T, typename ParseOne>
+absl::Status ParseChildren(Value* active, Value* completed, const char* what, std::vector<T>* out,
+                           ParseOne parse_one) {
+  for (Value* list : {active, completed}) {
+    if (list == nullptr) continue;
+    if (list->kind != Value::Kind::kArray) return BadField(what, "expected an array");
+    for (Value& item : list->array) {
+      ASSIGN_OR_RETURN(T parsed, parse_one(item));
+      if (parsed.active() != (list == active)) {
+        return BadField(what, "a completed one is listed as active, or the reverse");
+      }
+      out->push_back(std::move(parsed));
+    }
+  }
+  std::sort(out->begin(), out->end(), [](const T& a, const T& b) { return IdOf(a) < IdOf(b); });
+  for (size_t i = 0; i < out->size(); ++i) {
+    if (IdOf((*out)[i]) != static_cast<int32_t>(i)) {
+      return BadField(what, "ids must number 0 to n-1 without gaps or repeats");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<storage::Service> ParseServiceRecord(Value json) {
+  if (json.kind != Value::Kind::kObject)
+    return absl::InvalidArgumentError("expected a JSON object");
+  storage::Service s;
+  Value *active_states = nullptr, *completed_states = nullptr, *active_tasks = nullptr,
+        *completed_tasks = nullptr;
+  bool have_started = false;
+  for (auto& [name, value] : json.object) {
+    if (name == "service_id") {
+      ASSIGN_OR_RETURN(int64_t id, IntField(value, name, (int64_t{1} << 53) - 1));
+      s.service_id = static_cast<uint64_t>(id);
+    } else if (name == "customer_id" || name == "contact_key") {
+      if (value.kind != Value::Kind::kString || value.string_value.empty()) {
+        return BadField(name, "expected a non-empty string");
+      }
+      (name == "customer_id" ? s.customer_id : s.contact_key) = value.string_value;
+    } else if (name == "service_type") {
+      ASSIGN_OR_RETURN(s.service_type, CheckField(*query::FindEventField(name), value));
+    } else if (name == "active_states") {
+      active_states = &value;
+    } else if (name == "completed_states") {
+      completed_states = &value;
+    } else if (name == "active_tasks") {
+      active_tasks = &value;
+    } else if (name == "completed_tasks") {
+      completed_tasks = &value;
+    } else {
+      ASSIGN_OR_RETURN(bool lifecycle, ParseLifecycleMember(name, value, "service", &s));
+      have_started = have_started || name == "started";
+      if (!lifecycle) s.attached.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  if (!s.customer_id && !s.contact_key) {
+    return absl::InvalidArgumentError("a service needs 'customer_id' or 'contact_key'");
+  }
+  if (!have_started) return BadField("started", "required");
+  RETURN_IF_ERROR(ParseChildren(
+      active_states, completed_states, "states", &s.states,
+      [](Value& v) -> absl::StatusOr<storage::State> {
+        if (v.kind != Value::Kind::kObject) return BadField("states", "expected objects");
+        storage::State st;
+        st.state_id = -1;
+        for (auto& [name, value] : v.object) {
+          if (name == "state_id") {
+            ASSIGN_OR_RETURN(int64_t id, IntField(value, "state_id", 1 << 30));
+            st.state_id = static_cast<int32_t>(id);
+          } else if (name == "state_type") {
+            ASSIGN_OR_RETURN(st.state_type, CheckField(*query::FindEventField(name), value));
+          } else if (name == "previous_state_id") {
+            ASSIGN_OR_RETURN(int64_t id, IntField(value, "previous_state_id", 1 << 30));
+            st.previous_state_id = static_cast<int32_t>(id);
+          } else if (name != "service_id") {
+            ASSIGN_OR_RETURN(bool lifecycle, ParseLifecycleMember(name, value, "state", &st));
+            if (!lifecycle) st.attached.emplace_back(std::move(name), std::move(value));
+          }
+        }
+        return st;
+      }));
+  RETURN_IF_ERROR(ParseChildren(
+      active_tasks, completed_tasks, "tasks", &s.tasks,
+      [&s](Value& v) -> absl::StatusOr<storage::Task> {
+        if (v.kind != Value::Kind::kObject) return BadField("tasks", "expected objects");
+        storage::Task t;
+        t.task_id = -1;
+        for (auto& [name, value] : v.object) {
+          if (name == "task_id") {
+            ASSIGN_OR_RETURN(int64_t id, IntField(value, "task_id", 1 << 30));
+            t.task_id = static_cast<int32_t>(id);
+          } else if (name == "task_type") {
+            ASSIGN_OR_RETURN(t.task_type, CheckField(*query::FindEventField(name), value));
+          } else if (name == "state_id") {
+            ASSIGN_OR_RETURN(int64_t id, IntField(value, "task state_id", 1 << 30));
+            if (static_cast<size_t>(id) >= s.states.size()) {
+              return BadField("task state_id", "names no state of the service");
+            }
+            t.state_id = static_cast<int32_t>(id);
+          } else if (name != "service_id") {
+            ASSIGN_OR_RETURN(bool lifecycle, ParseLifecycleMember(name, value, "task", &t));
+            if (!lifecycle) t.attached.emplace_back(std::move(name), std::move(value));
+          }
+        }
+        return t;
+      }));
+  for (const storage::State& st : s.states) {
+    if (st.previous_state_id && static_cast<size_t>(*st.previous_state_id) >= s.states.size()) {
+      return BadField("previous_state_id", "names no state of the service");
+    }
+  }
+  return s;
 }
 
 std::string RenderService(const storage::Service& service, const query::ReadOptions& read) {

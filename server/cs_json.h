@@ -23,6 +23,12 @@ absl::StatusOr<query::EventInput> ParseEndEvent(const storage::Value& body, quer
 absl::StatusOr<query::ServiceUpdate> ParseAssociate(const storage::Value& body);
 absl::StatusOr<query::Transition> ParseTransition(const storage::Value& body);
 
+// A whole service in its JSON representation (as rendered with every expansion flag and
+// `extensions=*`) -> the stored record, for imports. `service_id` may be absent (0: assign
+// one). State and task ids must number 0..n-1; a completed state or task is one with
+// `completed`. Returns InvalidArgument naming the field at fault.
+absl::StatusOr<storage::Service> ParseServiceRecord(storage::Value json);
+
 // Resources -> JSON in the Context Services representation (timestamps as
 // YYYY-MM-DDTHH:MM:SS.mmmZ; attached data only as `read.extensions` selects).
 std::string RenderService(const storage::Service& service, const query::ReadOptions& read);

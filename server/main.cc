@@ -13,11 +13,13 @@
 #include "query/engine.h"
 #include "server/api.h"
 #include "server/http_handler.h"
+#include "server/import.h"
 #include "storage/rocksdb_store.h"
 
 namespace {
 
 constexpr char kUsage[] = R"(usage: contextd [flags]
+       contextd import [--data-dir=DIR] [--tenant=T] FILE|-   (see contextd import --help)
 
 Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded RocksDB.
 
@@ -90,6 +92,9 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "import") {
+    return contextd::server::RunImport(argc - 2, argv + 2);
+  }
   Flags flags;
   bool help = false;
   if (!ParseFlags(argc, argv, &flags, &help)) return 2;

@@ -264,6 +264,13 @@ std::string EncodeService(const Service& s) {
   return out;
 }
 
+uint64_t PeekServiceId(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.Byte() != kFormatV1) return 0;
+  uint64_t id = r.Varint();
+  return r.ok() ? id : 0;
+}
+
 absl::StatusOr<Service> DecodeService(std::string_view bytes) {
   Reader r(bytes);
   if (r.Byte() != kFormatV1) return absl::DataLossError("service record: unknown format");

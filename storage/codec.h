@@ -12,6 +12,9 @@ namespace contextd::storage {
 // The first byte is a format version; decoding anything else is DataLoss.
 std::string EncodeService(const Service& service);
 
+// The service id of an encoded record, without decoding the rest; 0 if unreadable.
+uint64_t PeekServiceId(std::string_view bytes);
+
 // Returns the decoded record, or DataLoss for bytes EncodeService did not produce.
 absl::StatusOr<Service> DecodeService(std::string_view bytes);
 

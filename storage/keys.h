@@ -13,9 +13,9 @@ enum class OwnerKind : uint8_t { kCustomer = 1, kAnonymous = 2 };
 
 // The secondary indexes kept per owner. Each orders entries by (time, service id).
 enum class IndexKind : uint8_t {
-  kStarted = 1,    // every service, by start time
-  kCompleted = 2,  // completed services, by completion time
-  kActive = 3,     // active services only: one compact record per owner (see below)
+  kStarted = 1,         // every service, by start time
+  kCompleted = 2,       // completed services, by completion time
+  kActive = 3,          // active services only: one compact record per owner (see below)
   kActiveOverflow = 4,  // storage-internal: active entries beyond the record's capacity
 };
 

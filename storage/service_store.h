@@ -27,6 +27,21 @@ struct IndexScan {
   Status status = Status::kAny;
 };
 
+// Loads many services fast into a store that nothing else writes to meanwhile (an import into
+// a stopped server's data directory). Services are written in large batches, without WAL, as
+// they are added; Finish writes the owners' active records and the id counter and flushes
+// everything to disk. A crash before Finish returns can leave part of the load behind.
+// Thread-safety: one thread at a time.
+class BulkLoader {
+ public:
+  virtual ~BulkLoader() = default;
+  // Adds a service given as EncodeService bytes (codec.h); service_id 0 means "assign the
+  // next id". Returns the id; DataLoss for bytes that do not decode.
+  // REQUIRES: an explicit id is below 2^53 and not in use (callers check with Get).
+  virtual absl::StatusOr<uint64_t> Add(std::string record) = 0;
+  virtual absl::Status Finish() = 0;
+};
+
 // The storage seam: service records with their per-owner time indexes. A record and all its
 // index entries always change together, in one atomic write. Reads see every write that
 // returned before them. Ids are never reused, also not across restarts. A write survives a
@@ -57,6 +72,9 @@ class ServiceStore {
 
   // Removes the record and every index entry. NotFound for an unknown id.
   virtual absl::Status Delete(std::string_view tenant, uint64_t service_id) = 0;
+
+  // A loader for bulk imports into `tenant`. REQUIRES: no other writer until Finish.
+  virtual std::unique_ptr<BulkLoader> NewBulkLoader(std::string_view tenant) = 0;
 
   // Makes every write that has returned so far durable (one fsync for all of them: group
   // commit). Unavailable on an I/O error.

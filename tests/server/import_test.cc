@@ -1,0 +1,101 @@
+// `contextd import` against the real binary: what it loads reads back through the API.
+
+#include <cstdio>
+#include <fstream>
+
+#include "tests/server/server_fixture.h"
+
+namespace contextd::testing {
+namespace {
+
+struct RunResult {
+  int code;
+  std::string output;
+};
+
+RunResult RunCommand(const std::string& command) {
+  RunResult r{-1, ""};
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) r.output += buf;
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& text) {
+    std::string path = files_.path() + "/in.ndjson";
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string Import(const std::string& path) {
+    return std::string(CONTEXTD_BINARY) + " import --data-dir " + data_.path() + " " + path;
+  }
+  TempDir files_, data_;
+};
+
+constexpr char kGood[] =
+    R"({"service_id":7,"customer_id":"C1","contact_key":"408","service_type":"Billing","est_duration":60,)"
+    R"("started":{"timestamp":"2025-01-01T10:00:00.000Z","media_type":"voice"},)"
+    R"("active_states":[{"state_id":1,"state_type":2,"previous_state_id":0,"started":{"timestamp":"2025-01-01T10:01:00.000Z"}}],)"
+    R"("completed_states":[{"state_id":0,"state_type":1,"started":{"timestamp":"2025-01-01T10:00:00.000Z"},"completed":{"timestamp":"2025-01-01T10:01:00.000Z","disposition":"ok"}}],)"
+    R"("active_tasks":[{"task_id":0,"task_type":"call","state_id":1,"started":{"timestamp":"2025-01-01T10:01:00.000Z"}}],)"
+    R"("Offer":{"name":"gold"}})"
+    "\n\n"
+    R"({"contact_key":"+1 555","started":{"timestamp":"2025-01-02T00:00:00.000Z"},"completed":{"timestamp":"2025-01-02T00:05:00.000Z"}})"
+    "\n";
+
+TEST_F(ImportTest, LoadedServicesReadBackExactly) {
+  RunResult r = RunCommand(Import(Write(kGood)));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("imported 2 services (2 states, 1 tasks)"), std::string::npos)
+      << r.output;
+
+  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
+  HttpClient client(server.port());
+  HttpReply got = client.Get(
+      "/genesys/1/cs/services/7?active_states=true&completed_states=true&active_tasks=true"
+      "&extensions=*");
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, std::string(kGood).substr(0, std::string(kGood).find('\n')));
+  EXPECT_EQ(client.Get("/genesys/1/cs/customers/C1/services/active").status, 200);
+  EXPECT_NE(client.Get("/genesys/1/cs/customers/C1/services/active").body, "[]");
+  EXPECT_NE(client.Get("/genesys/1/cs/services/anonymous/%2B1%20555/completed").body, "[]");
+  // New ids continue above every imported one.
+  HttpReply created = client.Post("/genesys/1/cs/services/start", R"({"contact_key":"n"})");
+  ASSERT_EQ(created.status, 201);
+  auto v = server::ParseJson(created.body);
+  EXPECT_GT(storage::FindField(v->object, "service_id")->int_value, 7);
+}
+
+TEST_F(ImportTest, ABadLineIsNamedAndNothingIsWritten) {
+  std::string text = std::string(kGood) +
+                     R"({"customer_id":"C2","started":{"timestamp":"2025-02-30T00:00:00Z"}})"
+                     "\n";
+  RunResult r = RunCommand(Import(Write(text)));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("line 4:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nothing was imported"), std::string::npos) << r.output;
+
+  RunResult dup = RunCommand(Import(Write(std::string(kGood) + kGood)));
+  EXPECT_EQ(dup.code, 1);
+  EXPECT_NE(dup.output.find("service_id 7"), std::string::npos) << dup.output;
+
+  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
+  HttpClient client(server.port());
+  EXPECT_EQ(client.Get("/genesys/1/cs/customers/C1/services").body, "[]");
+  EXPECT_EQ(client.Get("/genesys/1/cs/services/7").status, 400);
+}
+
+TEST_F(ImportTest, ARunningServerBlocksImport) {
+  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
+  RunResult r = RunCommand(Import(Write(kGood)));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("stop the server first"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace contextd::testing
