@@ -21,8 +21,10 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300
 
+# SCALE=10000000 for the scale run; DURATION and CONNS tune the load runs.
 bench: build
-	./$(BUILD_DIR)/bench/storage_bench --benchmark_counters_tabular=true
+	@./.ci/install-deps bench
+	BUILD_DIR=$(abspath $(BUILD_DIR)) ./bench/run.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -29,9 +29,15 @@ struct Fixture {
 
 // One customer "C" with `n` services, the newest one active, all others completed; plus
 // services of other customers interleaved. Reopened so the data is read from SST files.
+// Built once per size; cleared in main, before static destruction (RocksDB's own statics
+// may be gone by then).
+std::map<int64_t, std::unique_ptr<Fixture>>& Fixtures() {
+  static auto* fixtures = new std::map<int64_t, std::unique_ptr<Fixture>>();
+  return *fixtures;
+}
+
 Fixture* Build(int64_t n) {
-  static std::map<int64_t, std::unique_ptr<Fixture>> fixtures;
-  auto& f = fixtures[n];
+  auto& f = Fixtures()[n];
   if (f) return f.get();
   f = std::make_unique<Fixture>();
   f->store = testing::OpenTestStore(f->dir.path());
@@ -95,3 +101,12 @@ BENCHMARK(BM_StorageQueryActive)->Arg(10)->Arg(1000)->Arg(100000)->Unit(benchmar
 
 }  // namespace
 }  // namespace contextd
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  contextd::Fixtures().clear();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,52 @@
+-- wrk script: the IVR read mix against contextd, a third each, over random keys:
+-- anonymous active; customer active with active_states=true; customer 30-day history.
+-- Arguments: customers keys end_ms [delay_ms]
+local customers, keys, end_ms, delay_ms
+
+local function iso(ms)
+  local s = math.floor(ms / 1000)
+  return os.date("!%Y-%m-%dT%H:%M:%S", s) .. string.format(".%03dZ", ms % 1000)
+end
+
+function init(args)
+  customers = tonumber(args[1])
+  keys = tonumber(args[2])
+  end_ms = tonumber(args[3])
+  delay_ms = tonumber(args[4] or "0")
+  math.randomseed(os.time() + (tonumber(tostring({}):sub(8), 16) or 0))
+  requests = {}
+  local from, to = iso(end_ms - 30 * 86400000), iso(end_ms)
+  for i = 1, 3000 do
+    local path
+    local kind = i % 3
+    if kind == 0 then
+      path = string.format("/genesys/1/cs/services/anonymous/%%2B1408%07d/active", math.random(0, keys - 1))
+    elseif kind == 1 then
+      path = string.format("/genesys/1/cs/customers/C%07d/services/active?active_states=true",
+                           math.random(0, customers - 1))
+    else
+      path = string.format("/genesys/1/cs/customers/C%07d/services?started_from=%s&started_to=%s",
+                           math.random(0, customers - 1), from, to)
+    end
+    requests[i] = wrk.format("GET", path)
+  end
+  n = 0
+end
+
+function request()
+  n = n % #requests + 1
+  return requests[n]
+end
+
+function delay()
+  return delay_ms
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write +
+                 summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    'RESULT {"requests":%d,"seconds":%.3f,"rps":%.1f,"errors":%d,"p50_us":%d,"p99_us":%d,"p999_us":%d}\n',
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), errors,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+end

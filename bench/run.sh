@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# make bench: one command, one run, one table. Builds a data set, loads it into contextd and
+# into a private PostgreSQL, measures both side by side with the same clients and concurrency,
+# measures a trivial Pistache handler's ceiling, and writes the figures to bench/results/.
+#
+# Environment: SCALE (services, default 1000000), DURATION (seconds per load run, default 10),
+# CONNS (client connections, default 32), BUILD_DIR (default build).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+scale=${SCALE:-1000000}
+duration=${DURATION:-10}
+conns=${CONNS:-32}
+small=100000
+customers=$((scale / 10))
+keys=$((scale / 5))
+end_ms=1767225600000  # the data set's "now": 2026-01-01T00:00:00Z
+load=$root/bench/load
+work=$(mktemp -d /tmp/contextd-bench-XXXXXX)
+chmod 755 "$work"
+results=$root/bench/results
+mkdir -p "$results"
+pids=()
+pgdir=$work/pg
+
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  if [ -f "$pgdir/postmaster.pid" ]; then
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$pgdir" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+say() { printf '== %s\n' "$*" >&2; }
+json_get() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d$2)" "$1"; }
+wait_port() {  # FILE: waits for a "listening on ...:PORT" line, prints PORT
+  for _ in $(seq 200); do
+    if grep -q "listening on" "$1" 2>/dev/null; then sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1"; return; fi
+    sleep 0.05
+  done
+  echo "server did not start: $(cat "$1")" >&2; exit 1
+}
+start_contextd() {  # DATA_DIR LOG: starts contextd; sets cport and cpid
+  "$build/contextd" --port 0 --data-dir "$1" --threads 2 >"$2" 2>&1 &
+  cpid=$!
+  pids+=("$cpid")
+  cport=$(wait_port "$2")
+}
+wrk_run() {  # SCRIPT URL CONNS [wrk args...] -- [script args...]: prints the RESULT json
+  local script=$1 url=$2 c=$3; shift 3
+  wrk -t2 -c"$c" -d"${duration}s" --timeout 5s -s "$script" "$url" "$@" | sed -n 's/^RESULT //p'
+}
+latency() {  # PORT ROUTE: server-side {p50,p99} of a route since the last reset
+  curl -s "http://127.0.0.1:$1/contextd/v1/latency" | python3 -c "
+import json,sys
+routes={r['route']:r for r in json.load(sys.stdin)['routes']}
+r=routes.get(sys.argv[1],{})
+print(json.dumps({'count':r.get('count',0),'p50_us':r.get('p50_us'),'p99_us':r.get('p99_us'),'p999_us':r.get('p999_us')}))" "$2"
+}
+reset_latency() { curl -s -X POST "http://127.0.0.1:$1/contextd/v1/latency/reset" >/dev/null; }
+pgbench_run() {  # CONNS FILES...: prints {"tps","p50_us","p99_us","p999_us"}
+  local c=$1; shift
+  local logdir=$work/pglog.$RANDOM
+  mkdir -p "$logdir" && chmod 777 "$logdir"
+  (cd "$logdir" && pgbench -h 127.0.0.1 -p "$pgport" -U bench -n -M prepared -c "$c" -j 2 \
+     -T "$duration" -D customers="$customers" -D keys="$keys" -D end_ms="$end_ms" \
+     -l --log-prefix=tx "$@" bench) >"$logdir/out" 2>&1 || { cat "$logdir/out" >&2; exit 1; }
+  python3 - "$logdir" <<'PY'
+import glob, json, re, sys
+d = sys.argv[1]
+out = open(d + "/out").read()
+tps = float(re.search(r"tps = ([0-9.]+) \(without initial", out).group(1))
+lat = sorted(int(l.split()[2]) for f in glob.glob(d + "/tx*") for l in open(f))
+q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else None
+print(json.dumps({"tps": tps, "p50_us": q(0.5), "p99_us": q(0.99), "p999_us": q(0.999)}))
+PY
+}
+
+say "storage micro-benchmark (Google Benchmark)"
+"$build/bench/storage_bench" --benchmark_format=json --benchmark_out="$work/storage.json" \
+  --benchmark_out_format=json >/dev/null
+storage=$(python3 -c "
+import json
+b={x['name']:x['real_time'] for x in json.load(open('$work/storage.json'))['benchmarks']}
+w=b['BM_StorageQueryOneDayWindow/100000']/b['BM_StorageQueryOneDayWindow/10']
+a=b['BM_StorageQueryActive/100000']/b['BM_StorageQueryActive/10']
+print(json.dumps({'window_1day_us':{'10':b['BM_StorageQueryOneDayWindow/10'],'100000':b['BM_StorageQueryOneDayWindow/100000'],'ratio':round(w,2)},'active_us':{'10':b['BM_StorageQueryActive/10'],'100000':b['BM_StorageQueryActive/100000'],'ratio':round(a,2)}}))")
+
+say "data sets: $scale services ($customers customers, $keys contact keys) and $small"
+mkdir -p "$work/data" "$work/small"
+"$build/bench/datagen" --services="$scale" --customers="$customers" --keys="$keys" --end-ms="$end_ms" "$work/data" >&2
+"$build/bench/datagen" --services="$small" --customers="$((small / 10))" --keys="$((small / 5))" --end-ms="$end_ms" "$work/small" >&2
+
+say "contextd import"
+import_line=$("$build/contextd" import --data-dir "$work/db" "$work/data/services.ndjson" 2>/dev/null)
+echo "$import_line" >&2
+import_rate=$(sed -n 's/.*: \([0-9]*\) services\/s$/\1/p' <<<"$import_line")
+"$build/contextd" import --data-dir "$work/db_small" "$work/small/services.ndjson" >/dev/null 2>&1
+
+say "PostgreSQL 15: private cluster, same data"
+mkdir -p "$pgdir" && chown postgres "$pgdir"
+pgport=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$pgdir" -A trust -U bench >/dev/null
+cat >>"$pgdir/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pgport
+unix_socket_directories = '$pgdir'
+shared_buffers = 2GB
+max_connections = 200
+fsync = on
+synchronous_commit = on
+jit = off
+max_wal_size = 4GB
+CONF
+runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$pgdir" -l "$pgdir/log" -w start >/dev/null
+psql() { command psql -q -h 127.0.0.1 -p "$pgport" -U bench -v ON_ERROR_STOP=1 "$@"; }
+psql -d postgres -c "CREATE DATABASE bench" >/dev/null
+psql -d bench -f "$load/pg_schema.sql" >/dev/null
+psql -d bench -c "\\copy services FROM '$work/data/pg_services.csv' WITH (FORMAT csv)" >/dev/null
+psql -d bench -c "\\copy states FROM '$work/data/pg_states.csv' WITH (FORMAT csv)" >/dev/null
+psql -d bench -f "$load/pg_indexes.sql" >/dev/null
+
+say "contextd: reads at full load"
+start_contextd "$work/db" "$work/contextd.log"
+port=$cport
+url="http://127.0.0.1:$port"
+wrk_run "$load/reads.lua" "$url" 8 -- "$customers" "$keys" "$end_ms" >/dev/null  # warm-up
+reset_latency "$port"
+reads=$(wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")
+reads_server=$(python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$port" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services')'])}))")
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status")
+
+say "contextd: reads at half of that load"
+max_rps=$(json_get "$reads" "['rps']")
+p50_ms=$(python3 -c "print($(json_get "$reads" "['p50_us']")/1000)")
+half_conns=$(python3 -c "import math; print(max(1, round($max_rps / 2 * (2 + $p50_ms) / 1000)))")
+reset_latency "$port"
+half=$(wrk_run "$load/reads.lua" "$url" "$half_conns" -- "$customers" "$keys" "$end_ms" 2)
+
+say "PostgreSQL: the same reads with pgbench -M prepared"
+pg_reads=$(pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1")
+
+say "trivial Pistache handler: the ceiling"
+"$build/bench/ceiling_server" 0 2 >"$work/ceiling.log" 2>&1 &
+pids+=($!)
+ceiling_port=$(wait_port "$work/ceiling.log")
+ceiling=$(wrk_run "$load/ceiling.lua" "http://127.0.0.1:$ceiling_port" "$conns")
+
+say "durable writes: contextd (--sync=always) and PostgreSQL (synchronous_commit=on)"
+reset_latency "$port"
+writes=$(wrk_run "$load/writes.lua" "$url" "$conns")
+writes_server=$(latency "$port" 'POST /genesys/1/cs/services/start')
+pg_writes=$(pgbench_run "$conns" -f "$load/pg_writes.sql")
+kill "$cpid"; wait "$cpid" 2>/dev/null || true
+
+say "flat with data: the same reads on $small services"
+start_contextd "$work/db_small" "$work/small.log"
+sport=$cport
+spid=$cpid
+wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" 8 -- "$((small / 10))" "$((small / 5))" "$end_ms" >/dev/null
+reset_latency "$sport"
+small_reads=$(wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" "$half_conns" -- "$((small / 10))" "$((small / 5))" "$end_ms" 2)
+small_server=$(latency "$sport" 'GET /genesys/1/cs/services/anonymous/:key/active')
+kill "$spid"; wait "$spid" 2>/dev/null || true
+large_server=$(latency "$port" 'GET /genesys/1/cs/services/anonymous/:key/active' 2>/dev/null || echo '{}')
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="$results/$stamp-$scale.json"
+python3 - "$out" <<PY
+import json, sys
+r = {
+  "scale": $scale, "customers": $customers, "contact_keys": $keys, "duration_s": $duration,
+  "connections": $conns, "machine": "$(nproc) cores",
+  "storage_micro": $storage,
+  "import_services_per_s": int("${import_rate:-0}" or 0),
+  "reads": {"contextd": $reads, "contextd_server_side": $reads_server,
+            "postgresql": $pg_reads, "ceiling": $ceiling,
+            "contextd_half_load": dict($half, connections=$half_conns)},
+  "writes": {"contextd_ops": $writes, "contextd_server_side_start": $writes_server,
+             "postgresql_tx": $pg_writes},
+  "flat": {"small_services": $small, "small_half_load": $small_reads,
+           "small_server_side_anonymous_active": $small_server},
+  "contextd_rss_kb": $rss_kb,
+}
+rd, pg, ce = r["reads"]["contextd"], r["reads"]["postgresql"], r["reads"]["ceiling"]
+w, pw = r["writes"]["contextd_ops"], r["writes"]["postgresql_tx"]
+r["ratios"] = {
+  "reads_contextd_over_postgresql": round(rd["rps"] / pg["tps"], 2),
+  "reads_contextd_over_ceiling": round(rd["rps"] / ce["rps"], 2),
+  "writes_contextd_over_postgresql": round(w["rps"] / (3 * pw["tps"]), 2),
+}
+json.dump(r, open(sys.argv[1], "w"), indent=2)
+s = r["reads"]["contextd_server_side"]
+print()
+print(f"contextd bench: {r['scale']} services, {r['connections']} connections, {r['duration_s']} s per run, {r['machine']} (client and servers share them)")
+print(f"{'':34}{'req/s':>10}{'p50 us':>9}{'p99 us':>9}{'p99.9 us':>10}")
+row = lambda name, rps, x: print(f"{name:34}{rps:>10.0f}{x['p50_us']:>9}{x['p99_us']:>9}{x['p999_us']:>10}")
+row("reads  contextd (wrk)", rd["rps"], rd)
+row("reads  PostgreSQL (pgbench)", pg["tps"], pg)
+row("reads  trivial handler ceiling", ce["rps"], ce)
+h = r["reads"]["contextd_half_load"]
+row(f"reads  contextd at half load ({h['connections']}c)", h["rps"], h)
+for k, v in s.items():
+  print(f"  server-side {k:22} p50 {v['p50_us']} us  p99 {v['p99_us']} us  p99.9 {v['p999_us']} us  ({v['count']} requests)")
+row("writes contextd ops (wrk)", w["rps"], w)
+print(f"{'writes PostgreSQL ops (3 tx/script)':34}{3 * pw['tps']:>10.0f}{pw['p50_us']:>9}{pw['p99_us']:>9}{pw['p999_us']:>10}   (per script of 3 tx)")
+ss = r["writes"]["contextd_server_side_start"]
+print(f"  server-side start service       p50 {ss['p50_us']} us  p99 {ss['p99_us']} us")
+print(f"ratios: reads contextd/PostgreSQL {r['ratios']['reads_contextd_over_postgresql']}x, contextd/ceiling {r['ratios']['reads_contextd_over_ceiling']}x, writes contextd/PostgreSQL {r['ratios']['writes_contextd_over_postgresql']}x")
+sm = r["flat"]["small_server_side_anonymous_active"]
+print(f"flat: server-side anonymous-active p50 at {r['flat']['small_services']} services {sm['p50_us']} us (half load)")
+st = r["storage_micro"]
+print(f"storage micro: 1-day window 10 -> 10^5 services {st['window_1day_us']['ratio']}x, active {st['active_us']['ratio']}x")
+print(f"import: {r['import_services_per_s']} services/s; contextd RSS serving: {r['contextd_rss_kb'] // 1024} MiB")
+print(f"figures: {sys.argv[1]}")
+PY
