@@ -97,7 +97,7 @@ mkdir -p "$work/data" "$work/small"
 say "contextd import"
 import_line=$("$build/contextd" import --data-dir "$work/db" "$work/data/services.ndjson" 2>/dev/null)
 echo "$import_line" >&2
-import_rate=$(sed -n 's/.*: \([0-9]*\) services\/s$/\1/p' <<<"$import_line")
+import_rate=$(sed -n 's/.*: \([0-9]*\) services\/s;.*/\1/p' <<<"$import_line")
 "$build/contextd" import --data-dir "$work/db_small" "$work/small/services.ndjson" >/dev/null 2>&1
 
 say "PostgreSQL 15: private cluster, same data"

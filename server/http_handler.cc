@@ -383,8 +383,10 @@ class Handler final : public Http::Handler {
                           std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
   }
 
-  // Sends `reply`. `close_peer`, when set, is shut down once the reply is written: Pistache
-  // 0.0.5 sends `Connection: close` but never closes the socket itself.
+  // Sends `reply`. `close_peer`, when set, is half-closed once the reply is written (Pistache
+  // 0.0.5 sends `Connection: close` but never closes the socket itself). Its input is still
+  // read and dropped until the client closes, so a client still sending a refused body gets
+  // the reply rather than a reset.
   static void Send(Http::ResponseWriter& response, const ApiResponse& reply, bool close,
                    bool head_only, const std::shared_ptr<Tcp::Peer>& close_peer) {
     // Pistache's own onInput would have answered a request without a Connection header with
@@ -402,7 +404,7 @@ class Handler final : public Http::Handler {
       std::weak_ptr<Tcp::Peer> weak = close_peer;
       sent.then(
           [weak](ssize_t) {
-            if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_RDWR);
+            if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
           },
           Async::IgnoreException);
     }

@@ -218,6 +218,8 @@ int RunImport(int argc, char** argv) {
   }
   const double added_s = progress.Seconds();
   if (loaded.ok()) loaded = loader->Finish();
+  const double loaded_s = progress.Seconds();
+  if (loaded.ok()) loaded = loader->Compact();
   if (mapped != MAP_FAILED) munmap(mapped, mapped_size);
   if (!loaded.ok()) {
     return Fail("import failed after " + std::to_string(done) +
@@ -225,9 +227,9 @@ int RunImport(int argc, char** argv) {
   }
   std::printf(
       "imported %zu services (%zu states, %zu tasks) in %.2f s (check %.2f s, write %.2f s, "
-      "flush %.2f s): %.0f services/s\n",
-      done, states, tasks, progress.Seconds(), parse_s, added_s - parse_s,
-      progress.Seconds() - added_s, progress.Rate(done));
+      "flush %.2f s): %.0f services/s; then compacted in %.2f s\n",
+      done, states, tasks, loaded_s, parse_s, added_s - parse_s, loaded_s - added_s,
+      loaded_s > 0 ? static_cast<double>(done) / loaded_s : 0, progress.Seconds() - loaded_s);
   return 0;
 }
 

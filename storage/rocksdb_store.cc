@@ -506,6 +506,15 @@ class RocksDbBulkLoader final : public BulkLoader {
     return FromRocksDb(store_->db_->Flush(flush, store_->handles_));
   }
 
+  absl::Status Compact() override {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+    for (rocksdb::ColumnFamilyHandle* cf : store_->handles_) {
+      RETURN_IF_ERROR(FromRocksDb(store_->db_->CompactRange(options, cf, nullptr, nullptr)));
+    }
+    return absl::OkStatus();
+  }
+
  private:
   static constexpr int kBatchServices = 2000;
 

@@ -40,6 +40,9 @@ class BulkLoader {
   // REQUIRES: an explicit id is below 2^53 and not in use (callers check with Get).
   virtual absl::StatusOr<uint64_t> Add(std::string record) = 0;
   virtual absl::Status Finish() = 0;
+  // After Finish: compacts everything, so that a server started next does not spend its
+  // first minutes (and CPU) compacting the load.
+  virtual absl::Status Compact() = 0;
 };
 
 // The storage seam: service records with their per-owner time indexes. A record and all its
