@@ -151,6 +151,7 @@ int RunImport(int argc, char** argv) {
   storage::RocksDbOptions options;
   options.path = data_dir;
   options.sync = false;
+  options.bulk_load = true;
   auto store = storage::OpenRocksDbStore(options);
   if (!store.ok()) return Fail(std::string(store.status().message()) + " (stop the server first)");
 

@@ -15,6 +15,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/memtablerep.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "storage/codec.h"
@@ -477,9 +478,11 @@ class RocksDbBulkLoader final : public BulkLoader {
   }
 
   absl::Status Finish() override {
-    // Active records are read-modify-write: every service batch must be applied first.
+    // Active records are read-modify-write: every service batch must be applied and flushed
+    // first (a bulk-load memtable is not indexed for reads).
     RETURN_IF_ERROR(Submit());
     RETURN_IF_ERROR(StopWriter());
+    RETURN_IF_ERROR(FlushAll());
     for (auto& [record_key, entries] : active_) {
       ActiveRecord record;
       RETURN_IF_ERROR(store_->ReadActiveRecord(record_key, &record));
@@ -501,9 +504,7 @@ class RocksDbBulkLoader final : public BulkLoader {
       store_->next_id_ = store_->id_limit_ = limit;
     }
     // Nothing went through the WAL: put it all in SST files.
-    rocksdb::FlushOptions flush;
-    flush.wait = true;
-    return FromRocksDb(store_->db_->Flush(flush, store_->handles_));
+    return FlushAll();
   }
 
   absl::Status Compact() override {
@@ -517,6 +518,12 @@ class RocksDbBulkLoader final : public BulkLoader {
 
  private:
   static constexpr int kBatchServices = 2000;
+
+  absl::Status FlushAll() {
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    return FromRocksDb(store_->db_->Flush(flush, store_->handles_));
+  }
 
   absl::Status Write(rocksdb::WriteBatch* batch) {
     rocksdb::WriteOptions options;
@@ -599,6 +606,11 @@ absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOpti
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    if (options.bulk_load) {
+      cf.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+      cf.disable_auto_compactions = true;
+      cf.write_buffer_size = 64 << 20;
+    }
     return cf;
   };
 
@@ -606,6 +618,8 @@ absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOpti
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  db_options.allow_concurrent_memtable_write = !options.bulk_load;  // vector memtables need it off
+  if (options.bulk_load) db_options.max_background_flushes = 2;     // flush the CFs in parallel
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options(true)},
