@@ -139,6 +139,7 @@ p50_ms=$(python3 -c "print($(json_get "$reads" "['p50_us']")/1000)")
 half_conns=$(python3 -c "import math; print(max(1, round($max_rps / 2 * (2 + $p50_ms) / 1000)))")
 reset_latency "$port"
 half=$(wrk_run "$load/reads.lua" "$url" "$half_conns" -- "$customers" "$keys" "$end_ms" 2)
+half_server=$(python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$port" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services')'])}))")
 
 say "PostgreSQL: the same reads with pgbench -M prepared"
 pg_reads=$(pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1")
@@ -178,7 +179,8 @@ r = {
   "import_services_per_s": int("${import_rate:-0}" or 0),
   "reads": {"contextd": $reads, "contextd_server_side": $reads_server,
             "postgresql": $pg_reads, "ceiling": $ceiling,
-            "contextd_half_load": dict($half, connections=$half_conns)},
+            "contextd_half_load": dict($half, connections=$half_conns),
+            "contextd_half_load_server_side": $half_server},
   "writes": {"contextd_ops": $writes, "contextd_server_side_start": $writes_server,
              "postgresql_tx": $pg_writes},
   "flat": {"small_services": $small, "small_half_load": $small_reads,
@@ -203,8 +205,9 @@ row("reads  PostgreSQL (pgbench)", pg["tps"], pg)
 row("reads  trivial handler ceiling", ce["rps"], ce)
 h = r["reads"]["contextd_half_load"]
 row(f"reads  contextd at half load ({h['connections']}c)", h["rps"], h)
-for k, v in s.items():
-  print(f"  server-side {k:22} p50 {v['p50_us']} us  p99 {v['p99_us']} us  p99.9 {v['p999_us']} us  ({v['count']} requests)")
+for label, side in (("full load", s), ("half load", r["reads"]["contextd_half_load_server_side"])):
+  for k, v in side.items():
+    print(f"  server-side {label}, {k:18} p50 {v['p50_us']} us  p99 {v['p99_us']} us  p99.9 {v['p999_us']} us  ({v['count']} requests)")
 row("writes contextd ops (wrk)", w["rps"], w)
 print(f"{'writes PostgreSQL ops (3 tx/script)':34}{3 * pw['tps']:>10.0f}{pw['p50_us']:>9}{pw['p99_us']:>9}{pw['p999_us']:>10}   (per script of 3 tx)")
 ss = r["writes"]["contextd_server_side_start"]

@@ -262,9 +262,11 @@ class RocksDbStore final : public ServiceStore {
                                   ? prefix + std::string(9, '\xff')
                                   : IndexBound(prefix, scan.range.to_ms);
 
-    rocksdb::ManagedSnapshot snapshot(db_);
+    // No snapshot: taking one locks the DB mutex on every query. Callers re-check every
+    // predicate on the records (ServiceStore::Scan's contract), and a record gone since its
+    // index entry was read is skipped, so reading index and records apart returns no wrong
+    // service; it reads each at least as fresh as the index.
     rocksdb::ReadOptions options;
-    options.snapshot = snapshot.snapshot();
     rocksdb::Slice lower_slice(lower), upper_slice(upper);
     options.iterate_lower_bound = &lower_slice;
     options.iterate_upper_bound = &upper_slice;

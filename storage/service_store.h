@@ -83,8 +83,9 @@ class ServiceStore {
   // commit). Unavailable on an I/O error.
   virtual absl::Status SyncWal() = 0;
 
-  // Returns the records whose entries lie in the scan's range, read at one snapshot, in
-  // descending index order (time, then id). Callers re-check their own predicates.
+  // Returns the records whose entries lie in the scan's range, in descending index order
+  // (time, then id). Records are read after the index, not at one snapshot: a record may
+  // have changed since its entry was read, so callers re-check their own predicates.
   virtual absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) = 0;
 };
 
