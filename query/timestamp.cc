@@ -123,12 +123,27 @@ std::string FormatTimestamp(storage::TimeMs time_ms) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60),
-                static_cast<long long>(millis));
-  return buf;
+  if (y < 0 || y > 9999) {  // never produced from parsed input; kept printable anyway
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                  static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                  static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60),
+                  static_cast<long long>(millis));
+    return buf;
+  }
+  // Hand-written digits: this runs for every timestamp of every rendered resource.
+  char out[] = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](int pos, int digits, int64_t v) {
+    for (int i = pos + digits - 1; i >= pos; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, y);
+  put(5, 2, m);
+  put(8, 2, d);
+  put(11, 2, rem / 3600);
+  put(14, 2, rem / 60 % 60);
+  put(17, 2, rem % 60);
+  put(20, 3, millis);
+  return std::string(out, 24);
 }
 
 }  // namespace contextd::query
