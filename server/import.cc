@@ -188,11 +188,12 @@ int RunImport(int argc, char** argv) {
     if (!e.ok() && (first_error == nullptr || LineOf(e) < LineOf(*first_error))) first_error = &e;
   }
   if (first_error) return Fail(std::string(first_error->message()) + "; nothing was imported");
+  std::unique_ptr<storage::BulkLoader> loader = (*store)->NewBulkLoader(tenant);
   std::unordered_set<uint64_t> ids;
   for (size_t i = 0; i < lines.size(); ++i) {
     const uint64_t id = storage::PeekServiceId(encoded[i]);
     if (id == 0) continue;
-    if (!ids.insert(id).second || (*store)->Get(tenant, id).ok()) {
+    if (!ids.insert(id).second || loader->IdInUse(id)) {
       return Fail("line " + std::to_string(lines[i].number) + ": service_id " + std::to_string(id) +
                   " appears twice or already exists; nothing was imported");
     }
@@ -201,7 +202,6 @@ int RunImport(int argc, char** argv) {
   // Phase 2: write.
   const double parse_s = progress.Seconds();
   progress.SetTotal(lines.size());
-  std::unique_ptr<storage::BulkLoader> loader = (*store)->NewBulkLoader(tenant);
   size_t done = 0, states = 0, tasks = 0;
   for (const Counts& c : counts) {
     states += c.states;

@@ -145,6 +145,49 @@ class Reader {
     return n;
   }
 
+  // Skips one encoded value without building it.
+  void SkipVal(int depth = 0) {
+    if (depth > kMaxValueDepth) return static_cast<void>(Fail());
+    switch (static_cast<Value::Kind>(Byte())) {
+      case Value::Kind::kNull:
+        break;
+      case Value::Kind::kBool:
+        Byte();
+        break;
+      case Value::Kind::kInt:
+      case Value::Kind::kUint:
+        Varint();
+        break;
+      case Value::Kind::kDouble:
+        Double();
+        break;
+      case Value::Kind::kString:
+        Skip(Varint());
+        break;
+      case Value::Kind::kArray: {
+        uint64_t n = Count();
+        for (uint64_t i = 0; i < n && ok_; ++i) SkipVal(depth + 1);
+        break;
+      }
+      case Value::Kind::kObject:
+        SkipFieldList(depth + 1);
+        break;
+      default:
+        Fail();
+    }
+  }
+  void SkipFieldList(int depth = 0) {
+    uint64_t n = Count();
+    for (uint64_t i = 0; i < n && ok_; ++i) {
+      Skip(Varint());
+      SkipVal(depth);
+    }
+  }
+  void Skip(uint64_t n) {
+    if (n > in_.size()) return static_cast<void>(Fail());
+    in_.remove_prefix(n);
+  }
+
   Value Val(int depth = 0) {
     Value v;
     if (depth > kMaxValueDepth) return Fail(), v;
@@ -269,6 +312,25 @@ uint64_t PeekServiceId(std::string_view bytes) {
   if (r.Byte() != kFormatV1) return 0;
   uint64_t id = r.Varint();
   return r.ok() ? id : 0;
+}
+
+absl::StatusOr<Service> DecodeServiceKeys(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.Byte() != kFormatV1) return absl::DataLossError("service record: unknown format");
+  Service s;
+  s.service_id = r.Varint();
+  s.customer_id = r.OptString();
+  s.contact_key = r.OptString();
+  if (r.Byte()) r.SkipVal();  // service_type
+  r.OptSigned();              // est_duration
+  s.started.timestamp_ms = r.Signed();
+  r.SkipFieldList();
+  if (r.Byte()) {
+    s.completed.emplace().timestamp_ms = r.Signed();
+    r.SkipFieldList();
+  }
+  if (!r.ok()) return absl::DataLossError("service record: corrupt bytes");
+  return s;
 }
 
 absl::StatusOr<Service> DecodeService(std::string_view bytes) {

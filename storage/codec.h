@@ -15,6 +15,10 @@ std::string EncodeService(const Service& service);
 // The service id of an encoded record, without decoding the rest; 0 if unreadable.
 uint64_t PeekServiceId(std::string_view bytes);
 
+// Decodes only what places a service in the indexes (id, customer_id, contact_key, start
+// and completion times); the rest is skipped, not built. DataLoss for bad bytes.
+absl::StatusOr<Service> DecodeServiceKeys(std::string_view bytes);
+
 // Returns the decoded record, or DataLoss for bytes EncodeService did not produce.
 absl::StatusOr<Service> DecodeService(std::string_view bytes);
 

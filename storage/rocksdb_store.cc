@@ -455,16 +455,18 @@ class RocksDbBulkLoader final : public BulkLoader {
   RocksDbBulkLoader(RocksDbStore* store, std::string_view tenant)
       : store_(store), tenant_(tenant), writer_([this] { WriteLoop(); }) {
     std::lock_guard<std::mutex> lock(store_->id_mu_);
-    next_id_ = store_->id_limit_;  // above every id the store handed out
+    first_free_id_ = next_id_ = store_->id_limit_;  // above every id the store handed out
   }
 
   ~RocksDbBulkLoader() override { StopWriter(); }
 
   absl::StatusOr<uint64_t> Add(std::string record) override {
-    ASSIGN_OR_RETURN(Service service, DecodeService(record));
+    // The index entries need only the keys; a full decode happens only to assign an id.
+    ASSIGN_OR_RETURN(Service service, DecodeServiceKeys(record));
     if (service.service_id == 0) {
-      service.service_id = next_id_++;
-      record = EncodeService(service);
+      ASSIGN_OR_RETURN(Service full, DecodeService(record));
+      full.service_id = service.service_id = next_id_++;
+      record = EncodeService(full);
     }
     max_id_ = std::max(max_id_, service.service_id);
     RETURN_IF_ERROR(FromRocksDb(
@@ -477,6 +479,11 @@ class RocksDbBulkLoader final : public BulkLoader {
     }
     if (++batched_ == kBatchServices) RETURN_IF_ERROR(Submit());
     return service.service_id;
+  }
+
+  bool IdInUse(uint64_t service_id) override {
+    if (service_id >= first_free_id_) return false;
+    return store_->Get(tenant_, service_id).ok();
   }
 
   absl::Status Finish() override {
@@ -576,6 +583,7 @@ class RocksDbBulkLoader final : public BulkLoader {
   std::string tenant_;
   rocksdb::WriteBatch batch_;
   int batched_ = 0;
+  uint64_t first_free_id_ = 1;  // no service id at or above it existed before the load
   uint64_t next_id_ = 1;
   uint64_t max_id_ = 0;
   std::map<std::string, std::vector<ActiveEntry>> active_;

@@ -39,6 +39,9 @@ class BulkLoader {
   // next id". Returns the id; DataLoss for bytes that do not decode.
   // REQUIRES: an explicit id is below 2^53 and not in use (callers check with Get).
   virtual absl::StatusOr<uint64_t> Add(std::string record) = 0;
+  // True if a service with this id exists (ids above every id ever handed out are known free
+  // without a read).
+  virtual bool IdInUse(uint64_t service_id) = 0;
   virtual absl::Status Finish() = 0;
   // After Finish: compacts everything, so that a server started next does not spend its
   // first minutes (and CPU) compacting the load.

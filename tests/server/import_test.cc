@@ -90,6 +90,13 @@ TEST_F(ImportTest, ABadLineIsNamedAndNothingIsWritten) {
   EXPECT_EQ(client.Get("/genesys/1/cs/services/7").status, 400);
 }
 
+TEST_F(ImportTest, AnIdAlreadyStoredIsRefused) {
+  ASSERT_EQ(RunCommand(Import(Write(kGood))).code, 0);
+  RunResult again = RunCommand(Import(Write(kGood)));
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.output.find("service_id 7"), std::string::npos) << again.output;
+}
+
 TEST_F(ImportTest, ARunningServerBlocksImport) {
   ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
   RunResult r = RunCommand(Import(Write(kGood)));

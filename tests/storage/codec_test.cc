@@ -56,6 +56,21 @@ TEST(CodecTest, RoundTripsMinimalService) {
   EXPECT_EQ(*back, s);
 }
 
+TEST(CodecTest, KeysDecodeReadsOnlyWhatPlacesAService) {
+  Service s = FullService();
+  absl::StatusOr<Service> keys = DecodeServiceKeys(EncodeService(s));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->service_id, s.service_id);
+  EXPECT_EQ(keys->customer_id, s.customer_id);
+  EXPECT_EQ(keys->contact_key, s.contact_key);
+  EXPECT_EQ(keys->started.timestamp_ms, s.started.timestamp_ms);
+  ASSERT_TRUE(keys->completed.has_value());
+  EXPECT_EQ(keys->completed->timestamp_ms, s.completed->timestamp_ms);
+  EXPECT_TRUE(keys->attached.empty());
+  EXPECT_TRUE(keys->states.empty());
+  EXPECT_EQ(PeekServiceId(EncodeService(s)), s.service_id);
+}
+
 TEST(CodecTest, RejectsEveryTruncationAndUnknownVersion) {
   std::string bytes = EncodeService(FullService());
   for (size_t n = 0; n < bytes.size(); ++n) {
