@@ -609,7 +609,9 @@ absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOpti
     rocksdb::ColumnFamilyOptions cf;
     cf.level_compaction_dynamic_level_bytes = true;
     cf.compression = rocksdb::kLZ4Compression;
-    cf.bottommost_compression = rocksdb::kZSTD;
+    // LZ4 at every level: a working set larger than the block cache decompresses blocks on
+    // the request path, and ZSTD decompression showed as ~19% of a cold read (callgrind).
+    cf.bottommost_compression = rocksdb::kLZ4Compression;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
     table.cache_index_and_filter_blocks = true;
