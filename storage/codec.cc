@@ -266,6 +266,16 @@ class Reader {
   bool ok_ = true;
 };
 
+// Reads the format byte, the id and the owner fields that start every record. Returns false
+// for an unknown format.
+bool ReadOwner(Reader& r, Service* s) {
+  if (r.Byte() != kFormatV1) return false;
+  s->service_id = r.Varint();
+  s->customer_id = r.OptString();
+  s->contact_key = r.OptString();
+  return true;
+}
+
 std::optional<int32_t> ToInt32(const std::optional<int64_t>& v) {
   if (!v) return std::nullopt;
   return static_cast<int32_t>(*v);
@@ -316,11 +326,8 @@ uint64_t PeekServiceId(std::string_view bytes) {
 
 absl::StatusOr<Service> DecodeServiceKeys(std::string_view bytes) {
   Reader r(bytes);
-  if (r.Byte() != kFormatV1) return absl::DataLossError("service record: unknown format");
   Service s;
-  s.service_id = r.Varint();
-  s.customer_id = r.OptString();
-  s.contact_key = r.OptString();
+  if (!ReadOwner(r, &s)) return absl::DataLossError("service record: unknown format");
   if (r.Byte()) r.SkipVal();  // service_type
   r.OptSigned();              // est_duration
   s.started.timestamp_ms = r.Signed();
@@ -335,11 +342,8 @@ absl::StatusOr<Service> DecodeServiceKeys(std::string_view bytes) {
 
 absl::StatusOr<Service> DecodeService(std::string_view bytes) {
   Reader r(bytes);
-  if (r.Byte() != kFormatV1) return absl::DataLossError("service record: unknown format");
   Service s;
-  s.service_id = r.Varint();
-  s.customer_id = r.OptString();
-  s.contact_key = r.OptString();
+  if (!ReadOwner(r, &s)) return absl::DataLossError("service record: unknown format");
   s.service_type = r.OptVal();
   s.est_duration_s = r.OptSigned();
   s.started = r.Ev();
