@@ -17,8 +17,6 @@ void Committer::Close() {
   }
   cv_.notify_one();
   thread_.join();
-  std::lock_guard<std::mutex> lock(mu_);
-  closed_ = true;
 }
 
 void Committer::Enqueue(Item item) {
@@ -45,7 +43,12 @@ void Committer::Run() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to deliver
+      if (queue_.empty()) {
+        // Stopping, and nothing left: from now on Enqueue delivers inline, decided under
+        // the same lock so that no item can slip into a queue nobody reads.
+        closed_ = true;
+        return;
+      }
       batch.swap(queue_);
     }
     bool needs_sync = false;

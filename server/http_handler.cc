@@ -51,10 +51,13 @@ struct RequestHead {
 // Per-connection framing state, kept on the Pistache peer.
 struct ConnState {
   std::atomic<int> pending{0};  // replies of this connection queued in the committer
-  std::string buf;              // received bytes not yet consumed
-  size_t scanned = 0;           // bytes of buf already searched for the end of the head
-  bool in_request = false;      // a request has started arriving
-  bool discard = false;         // after a framing error: all further input is dropped
+  // Set by the committer when a sync failed and the connection was closed: no later request
+  // of it is executed (its reply could not reach the client).
+  std::atomic<bool> broken{false};
+  std::string buf;          // received bytes not yet consumed
+  size_t scanned = 0;       // bytes of buf already searched for the end of the head
+  bool in_request = false;  // a request has started arriving
+  bool discard = false;     // after a framing error: all further input is dropped
   bool continue_sent = false;
   std::optional<RequestHead> head;  // once the current request's head is complete
 };
@@ -214,15 +217,17 @@ class Handler final : public Http::Handler {
   // Replaces Http::Handler::onInput: frames requests (pipelined ones too), then serves each.
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     std::shared_ptr<ConnState> conn = ConnOf(peer);
-    if (conn->discard) return;
+    if (conn->discard || conn->broken.load()) return;
     try {
       conn->buf.append(buffer, len);
-      while (!conn->discard && !conn->buf.empty()) {
+      while (!conn->discard && !conn->broken.load() && !conn->buf.empty()) {
         if (!conn->in_request) StartRequest(peer, *conn);
         if (!conn->head && !FrameHead(peer, conn)) return;
         if (!conn->head) return;
         const RequestHead& head = *conn->head;
-        if (head.expect_continue && !conn->continue_sent &&
+        // No interim reply while earlier replies wait in the committer: it would overtake them
+        // (the client then sends the body after its own expect timeout).
+        if (head.expect_continue && !conn->continue_sent && conn->pending.load() == 0 &&
             conn->buf.size() < head.head_bytes + head.content_length) {
           static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
           peer->send(RawBuffer(kContinue, sizeof kContinue - 1));
@@ -503,10 +508,14 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
 
 void HttpServer::Shutdown() {
   if (!impl_->endpoint) return;
+  if (impl_->committer) {
+    // Deliver queued replies while the reactors still run and can write them; requests
+    // still arriving are then synced and answered inline by their worker (Committer::Enqueue
+    // after Close). The pause lets the reactors put the last replies on the wire.
+    impl_->committer->Close();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   impl_->endpoint->shutdown();
-  // Deliver queued replies while their transports still exist; a handler still running
-  // afterwards syncs and replies on its own thread (Committer::Enqueue after Close).
-  if (impl_->committer) impl_->committer->Close();
   impl_->endpoint.reset();  // joins the reactor threads
   impl_->committer.reset();
   impl_->periodic.reset();

@@ -111,7 +111,7 @@ int RunImport(int argc, char** argv) {
     } else if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
-    } else if (path.empty() && (arg == "-" || arg.front() != '-')) {
+    } else if (path.empty() && !arg.empty() && (arg == "-" || arg.front() != '-')) {
       path = arg;
     } else {
       std::fprintf(stderr, "contextd import: bad argument '%s'\n\n%s", arg.c_str(), kUsage);
@@ -190,13 +190,21 @@ int RunImport(int argc, char** argv) {
   if (first_error) return Fail(std::string(first_error->message()) + "; nothing was imported");
   std::unique_ptr<storage::BulkLoader> loader = (*store)->NewBulkLoader(tenant);
   std::unordered_set<uint64_t> ids;
+  uint64_t max_id = 0, unassigned = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     const uint64_t id = storage::PeekServiceId(encoded[i]);
-    if (id == 0) continue;
+    if (id == 0) {
+      ++unassigned;
+      continue;
+    }
     if (!ids.insert(id).second || loader->IdInUse(id)) {
       return Fail("line " + std::to_string(lines[i].number) + ": service_id " + std::to_string(id) +
                   " appears twice or already exists; nothing was imported");
     }
+    max_id = std::max(max_id, id);
+  }
+  if (absl::Status s = loader->ReserveIds(max_id, unassigned); !s.ok()) {
+    return Fail("cannot reserve service ids: " + std::string(s.message()));
   }
 
   // Phase 2: write.

@@ -468,7 +468,6 @@ class RocksDbBulkLoader final : public BulkLoader {
       full.service_id = service.service_id = next_id_++;
       record = EncodeService(full);
     }
-    max_id_ = std::max(max_id_, service.service_id);
     RETURN_IF_ERROR(FromRocksDb(
         batch_.Put(store_->services(), ServiceKey(tenant_, service.service_id), record)));
     for (const IndexEntry& e : IndexEntriesOf(tenant_, service)) {
@@ -484,6 +483,19 @@ class RocksDbBulkLoader final : public BulkLoader {
   bool IdInUse(uint64_t service_id) override {
     if (service_id >= first_free_id_) return false;
     return store_->Get(tenant_, service_id).ok();
+  }
+
+  absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) override {
+    std::lock_guard<std::mutex> lock(store_->id_mu_);
+    next_id_ = std::max(first_free_id_, max_explicit_id + 1);
+    const uint64_t limit = ((next_id_ + unassigned) / kIdBlock + 1) * kIdBlock;
+    std::string value;
+    AppendBigEndian64(limit, &value);
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    RETURN_IF_ERROR(FromRocksDb(store_->db_->Put(synced, store_->meta(), kIdLimitKey, value)));
+    store_->next_id_ = store_->id_limit_ = limit;
+    return absl::OkStatus();
   }
 
   absl::Status Finish() override {
@@ -503,15 +515,7 @@ class RocksDbBulkLoader final : public BulkLoader {
       RETURN_IF_ERROR(store_->WriteActiveRecord(record_key, record, &batch_));
     }
     active_.clear();
-    {
-      std::lock_guard<std::mutex> lock(store_->id_mu_);
-      const uint64_t limit = (std::max(next_id_, max_id_ + 1) / kIdBlock + 1) * kIdBlock;
-      std::string value;
-      AppendBigEndian64(limit, &value);
-      RETURN_IF_ERROR(FromRocksDb(batch_.Put(store_->meta(), kIdLimitKey, value)));
-      RETURN_IF_ERROR(Write(&batch_));
-      store_->next_id_ = store_->id_limit_ = limit;
-    }
+    RETURN_IF_ERROR(Write(&batch_));
     // Nothing went through the WAL: put it all in SST files.
     return FlushAll();
   }
@@ -584,8 +588,7 @@ class RocksDbBulkLoader final : public BulkLoader {
   rocksdb::WriteBatch batch_;
   int batched_ = 0;
   uint64_t first_free_id_ = 1;  // no service id at or above it existed before the load
-  uint64_t next_id_ = 1;
-  uint64_t max_id_ = 0;
+  uint64_t next_id_ = 1;        // the next id to assign; ReserveIds persisted the counter past it
   std::map<std::string, std::vector<ActiveEntry>> active_;
 
   std::mutex mu_;

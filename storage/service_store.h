@@ -37,11 +37,16 @@ class BulkLoader {
   virtual ~BulkLoader() = default;
   // Adds a service given as EncodeService bytes (codec.h); service_id 0 means "assign the
   // next id". Returns the id; DataLoss for bytes that do not decode.
-  // REQUIRES: an explicit id is below 2^53 and not in use (callers check with Get).
+  // REQUIRES: ReserveIds was called; an explicit id is below 2^53 and not in use.
   virtual absl::StatusOr<uint64_t> Add(std::string record) = 0;
   // True if a service with this id exists (ids above every id ever handed out are known free
   // without a read).
   virtual bool IdInUse(uint64_t service_id) = 0;
+  // Before the first Add: persists the id counter (synced) past `max_explicit_id` and past
+  // `unassigned` new ids, and assigns new ids above every explicit one. So an interrupted
+  // load never holds an id the server could hand out again, and assigned ids never collide
+  // with explicit ones.
+  virtual absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) = 0;
   virtual absl::Status Finish() = 0;
   // After Finish: compacts everything, so that a server started next does not spend its
   // first minutes (and CPU) compacting the load.

@@ -97,6 +97,29 @@ TEST_F(ImportTest, AnIdAlreadyStoredIsRefused) {
   EXPECT_NE(again.output.find("service_id 7"), std::string::npos) << again.output;
 }
 
+TEST_F(ImportTest, AssignedIdsNeverCollideWithExplicitOnes) {
+  const std::string text =
+      R"({"contact_key":"auto","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n"
+      R"({"service_id":1,"contact_key":"explicit","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n"
+      R"({"service_id":2000,"contact_key":"far","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n";
+  RunResult r = RunCommand(Import(Write(text)));
+  ASSERT_EQ(r.code, 0) << r.output;
+  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
+  HttpClient client(server.port());
+  auto id_of = [&](const std::string& key) -> int64_t {
+    auto v = server::ParseJson(client.Get("/genesys/1/cs/services/anonymous/" + key).body);
+    if (!v.ok() || v->array.size() != 1) return -1;
+    return storage::FindField(v->array[0].object, "service_id")->int_value;
+  };
+  EXPECT_EQ(id_of("explicit"), 1);
+  EXPECT_EQ(id_of("far"), 2000);
+  EXPECT_GT(id_of("auto"), 2000);
+  // The server's own ids start above all of them.
+  auto created = server::ParseJson(
+      client.Post("/genesys/1/cs/services/start", R"({"contact_key":"new"})").body);
+  EXPECT_GT(storage::FindField(created->object, "service_id")->int_value, id_of("auto"));
+}
+
 TEST_F(ImportTest, ARunningServerBlocksImport) {
   ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
   RunResult r = RunCommand(Import(Write(kGood)));
