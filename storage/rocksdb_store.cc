@@ -461,6 +461,7 @@ class RocksDbBulkLoader final : public BulkLoader {
   ~RocksDbBulkLoader() override { StopWriter(); }
 
   absl::StatusOr<uint64_t> Add(std::string record) override {
+    if (!reserved_) return absl::FailedPreconditionError("BulkLoader::Add before ReserveIds");
     // The index entries need only the keys; a full decode happens only to assign an id.
     ASSIGN_OR_RETURN(Service service, DecodeServiceKeys(record));
     if (service.service_id == 0) {
@@ -495,6 +496,7 @@ class RocksDbBulkLoader final : public BulkLoader {
     synced.sync = true;
     RETURN_IF_ERROR(FromRocksDb(store_->db_->Put(synced, store_->meta(), kIdLimitKey, value)));
     store_->next_id_ = store_->id_limit_ = limit;
+    reserved_ = true;
     return absl::OkStatus();
   }
 
@@ -589,6 +591,7 @@ class RocksDbBulkLoader final : public BulkLoader {
   int batched_ = 0;
   uint64_t first_free_id_ = 1;  // no service id at or above it existed before the load
   uint64_t next_id_ = 1;        // the next id to assign; ReserveIds persisted the counter past it
+  bool reserved_ = false;       // ReserveIds was called
   std::map<std::string, std::vector<ActiveEntry>> active_;
 
   std::mutex mu_;
