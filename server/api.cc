@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <limits>
+#include <optional>
 
 #include "server/cs_json.h"
 #include "server/json.h"
@@ -85,35 +87,43 @@ struct Api::Call {
   const ApiRequest& request;
   std::vector<std::string> captures;  // path parameters, left to right
   const query::Params& params;
+  RouteLatencies& latencies;
 };
 
 namespace {
 
 using Call = Api::Call;
-using Handler = ApiResponse (*)(query::Engine&, RouteLatencies&, const Call&);
+using Handler = ApiResponse (*)(query::Engine&, const Call&);
 using query::View;
 
-absl::StatusOr<uint64_t> ServiceId(std::string_view text) {
-  uint64_t id = 0;
+// A path id: decimal digits only, at most `max`; nullopt otherwise.
+template <typename T>
+std::optional<T> PathId(std::string_view text, T max) {
+  T id{};
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits_only || ec != std::errc() || ptr != text.data() + text.size() || id == 0 ||
-      id > kMaxServiceId) {
+  if (ec != std::errc() || ptr != text.data() + text.size() || id > max) return std::nullopt;
+  return id;
+}
+
+absl::StatusOr<uint64_t> ServiceId(std::string_view text) {
+  std::optional<uint64_t> id = PathId<uint64_t>(text, kMaxServiceId);
+  if (!id || *id == 0) {
     return absl::NotFoundError("There are no service found for : " + std::string(text));
   }
-  return id;
+  return *id;
 }
 
 // A state or task id from a path: decimal digits within int32, else the documented NotFound.
 absl::StatusOr<int32_t> ChildId(std::string_view text, std::string_view what) {
-  int32_t id = -1;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits_only || ec != std::errc() || ptr != text.data() + text.size()) {
+  std::optional<int32_t> id = PathId<int32_t>(text, std::numeric_limits<int32_t>::max());
+  if (!id) {
     return absl::NotFoundError("There are no " + std::string(what) +
                                " found for : " + std::string(text));
   }
-  return id;
+  return *id;
 }
 
 absl::StatusOr<int32_t> StateId(std::string_view text) { return ChildId(text, "state"); }
@@ -145,20 +155,16 @@ ApiResponse Reply(Fn&& fn) {
   return std::move(*r);
 }
 
-ApiResponse Health(query::Engine&, RouteLatencies&, const Call&) {
-  return Json(200, R"({"status":"ok"})");
-}
+ApiResponse Health(query::Engine&, const Call&) { return Json(200, R"({"status":"ok"})"); }
 
-ApiResponse Latency(query::Engine&, RouteLatencies& latencies, const Call&) {
-  return Json(200, latencies.RenderJson());
-}
+ApiResponse Latency(query::Engine&, const Call& c) { return Json(200, c.latencies.RenderJson()); }
 
-ApiResponse ResetLatency(query::Engine&, RouteLatencies& latencies, const Call&) {
-  latencies.Reset();
+ApiResponse ResetLatency(query::Engine&, const Call& c) {
+  c.latencies.Reset();
   return Empty(204);
 }
 
-ApiResponse StartService(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse StartService(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
@@ -169,7 +175,7 @@ ApiResponse StartService(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse CompleteService(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse CompleteService(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -180,7 +186,7 @@ ApiResponse CompleteService(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse GetService(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse GetService(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::ReadOptions read, query::ParseServiceReadParams(c.params));
@@ -189,7 +195,7 @@ ApiResponse GetService(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse DeleteService(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse DeleteService(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -198,7 +204,7 @@ ApiResponse DeleteService(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse AssociateService(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse AssociateService(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[1]));
     RETURN_IF_ERROR(NoParams(c));
@@ -211,7 +217,7 @@ ApiResponse AssociateService(query::Engine& e, RouteLatencies&, const Call& c) {
 }
 
 template <storage::OwnerKind kOwner, View kView>
-ApiResponse QueryServices(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse QueryServices(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(
         query::ServiceQuery q,
@@ -221,7 +227,7 @@ ApiResponse QueryServices(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse StartState(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse StartState(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -235,7 +241,7 @@ ApiResponse StartState(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse Transition(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse Transition(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -249,7 +255,7 @@ ApiResponse Transition(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse CompleteState(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse CompleteState(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t state_id, StateId(c.captures[1]));
@@ -263,7 +269,7 @@ ApiResponse CompleteState(query::Engine& e, RouteLatencies&, const Call& c) {
 }
 
 template <View kView>
-ApiResponse QueryStates(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse QueryStates(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::StateQuery q, query::ParseStateQuery(kView, c.params));
@@ -272,7 +278,7 @@ ApiResponse QueryStates(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse GetState(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse GetState(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t state_id, StateId(c.captures[1]));
@@ -283,7 +289,7 @@ ApiResponse GetState(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse StartTask(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse StartTask(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
@@ -297,7 +303,7 @@ ApiResponse StartTask(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse CompleteTask(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse CompleteTask(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t task_id, TaskId(c.captures[1]));
@@ -311,7 +317,7 @@ ApiResponse CompleteTask(query::Engine& e, RouteLatencies&, const Call& c) {
 }
 
 template <View kView>
-ApiResponse QueryTasks(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse QueryTasks(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::TaskQuery q, query::ParseTaskQuery(kView, c.params));
@@ -320,7 +326,7 @@ ApiResponse QueryTasks(query::Engine& e, RouteLatencies&, const Call& c) {
   });
 }
 
-ApiResponse GetTask(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse GetTask(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t task_id, TaskId(c.captures[1]));
@@ -335,7 +341,7 @@ enum class Target { kService, kState, kTask };
 
 // PUT .../extensions/{name}[/merge] on a service, state or task.
 template <Target kTarget, query::ExtensionWrite kMode>
-ApiResponse WriteExtension(query::Engine& e, RouteLatencies&, const Call& c) {
+ApiResponse WriteExtension(query::Engine& e, const Call& c) {
   return Reply([&]() -> absl::StatusOr<ApiResponse> {
     query::ResourceRef ref;
     ASSIGN_OR_RETURN(ref.service_id, ServiceId(c.captures[0]));
@@ -497,11 +503,11 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       r.allow = std::move(allow);
       return r;
     }
-    Call call{request, {}, target->params};
+    Call call{request, {}, target->params, *latencies_};
     for (size_t i = 0; i < best->parts.size(); ++i) {
       if (best->parts[i].front() == ':') call.captures.push_back(std::move(target->segments[i]));
     }
-    ApiResponse reply = best->route->handler(*engine_, *latencies_, call);
+    ApiResponse reply = best->route->handler(*engine_, call);
     reply.route = static_cast<int>(best->route - kRoutes);
     return reply;
   } catch (const std::exception& e) {
