@@ -22,7 +22,7 @@ constexpr storage::TimeMs kSpacingMs = kDayMs / 10;  // 10 services a day
 
 struct Fixture {
   testing::TempDir dir;
-  std::unique_ptr<storage::ServiceStore> store;
+  std::unique_ptr<storage::Store> store;
   std::unique_ptr<query::Engine> engine;
   storage::TimeMs last_start_ms = 0;
 };

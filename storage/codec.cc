@@ -378,3 +378,70 @@ absl::StatusOr<Service> DecodeService(std::string_view bytes) {
 }
 
 }  // namespace contextd::storage
+
+namespace contextd::storage {
+
+std::string EncodeInteraction(const Interaction& x) {
+  std::string out;
+  out.reserve(192);
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  w.Varint(x.interaction_id);
+  w.Signed(x.time_ms);
+  for (const std::string* s :
+       {&x.customer_id, &x.account_number, &x.contact_number, &x.channel, &x.direction,
+        &x.campaign, &x.action_name, &x.action_issue, &x.action_group, &x.outcome,
+        &x.behaviour, &x.agent, &x.agent_comment, &x.lead_score_before, &x.lead_score_after,
+        &x.mode, &x.target_value, &x.external_id, &x.pega_interaction_id}) {
+    w.Bytes(*s);
+  }
+  w.OptSigned(x.outcome_id);
+  w.OptSigned(x.mode_id);
+  w.Varint(x.negotiation_actions.size());
+  for (const std::string& a : x.negotiation_actions) w.Bytes(a);
+  w.FieldList(x.attributes);
+  return out;
+}
+
+absl::StatusOr<Interaction> DecodeInteraction(std::string_view bytes) {
+  Reader r(bytes);
+  Interaction x;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("interaction record: unknown format");
+  x.interaction_id = r.Varint();
+  x.time_ms = r.Signed();
+  for (std::string* s :
+       {&x.customer_id, &x.account_number, &x.contact_number, &x.channel, &x.direction,
+        &x.campaign, &x.action_name, &x.action_issue, &x.action_group, &x.outcome,
+        &x.behaviour, &x.agent, &x.agent_comment, &x.lead_score_before, &x.lead_score_after,
+        &x.mode, &x.target_value, &x.external_id, &x.pega_interaction_id}) {
+    *s = r.Bytes();
+  }
+  x.outcome_id = r.OptSigned();
+  x.mode_id = r.OptSigned();
+  uint64_t n = r.Count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) x.negotiation_actions.push_back(r.Bytes());
+  x.attributes = r.FieldList();
+  if (!r.ok() || !r.done()) return absl::DataLossError("interaction record: corrupt bytes");
+  return x;
+}
+
+std::string EncodeCustomerKeys(const CustomerKeys& keys) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  w.Bytes(keys.account_number);
+  w.Bytes(keys.contact_number);
+  return out;
+}
+
+absl::StatusOr<CustomerKeys> DecodeCustomerKeys(std::string_view bytes) {
+  Reader r(bytes);
+  CustomerKeys keys;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("customer keys: unknown format");
+  keys.account_number = r.Bytes();
+  keys.contact_number = r.Bytes();
+  if (!r.ok() || !r.done()) return absl::DataLossError("customer keys: corrupt bytes");
+  return keys;
+}
+
+}  // namespace contextd::storage

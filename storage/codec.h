@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "storage/interaction.h"
 #include "storage/model.h"
 
 namespace contextd::storage {
@@ -21,5 +22,12 @@ absl::StatusOr<Service> DecodeServiceKeys(std::string_view bytes);
 
 // Returns the decoded record, or DataLoss for bytes EncodeService did not produce.
 absl::StatusOr<Service> DecodeService(std::string_view bytes);
+
+// Binary encodings of an interaction record and of a customer's directory entry; decoding
+// bytes the encoder did not produce is DataLoss.
+std::string EncodeInteraction(const Interaction& record);
+absl::StatusOr<Interaction> DecodeInteraction(std::string_view bytes);
+std::string EncodeCustomerKeys(const CustomerKeys& keys);
+absl::StatusOr<CustomerKeys> DecodeCustomerKeys(std::string_view bytes);
 
 }  // namespace contextd::storage

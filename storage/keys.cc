@@ -46,6 +46,27 @@ std::string IndexPrefix(std::string_view tenant, IndexKind index, OwnerKind owne
   return key;
 }
 
+std::string InteractionRecordKey(std::string_view tenant, uint64_t interaction_id) {
+  return ServiceKey(tenant, interaction_id);  // same layout, another column family
+}
+
+std::string InteractionIndexPrefix(std::string_view tenant, InteractionKey by,
+                                   std::string_view key) {
+  std::string out;
+  out.reserve(tenant.size() + key.size() + 8);
+  AppendLengthPrefixed(tenant, &out);
+  out.push_back(static_cast<char>(by));
+  AppendLengthPrefixed(key, &out);
+  return out;
+}
+
+std::string CustomerKeysKey(std::string_view tenant, std::string_view customer_id) {
+  std::string out = "customer_keys|";
+  AppendLengthPrefixed(tenant, &out);
+  AppendLengthPrefixed(customer_id, &out);
+  return out;
+}
+
 std::string IndexBound(std::string_view prefix, TimeMs time_ms) {
   std::string key(prefix);
   AppendBigEndian64(static_cast<uint64_t>(time_ms) ^ kSignBit, &key);

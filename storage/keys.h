@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/interaction.h"
 #include "storage/model.h"
 
 namespace contextd::storage {
@@ -46,6 +47,18 @@ std::string IndexBound(std::string_view prefix, TimeMs time_ms);
 
 // Splits an index key produced by IndexKey(prefix, ...). Returns false if it is too short.
 bool ParseIndexKey(std::string_view key, size_t prefix_size, TimeMs* time_ms, uint64_t* service_id);
+
+// Primary key of an interaction record (in its own column family): tenant, then the id in
+// big-endian order.
+std::string InteractionRecordKey(std::string_view tenant, uint64_t interaction_id);
+
+// The common prefix of the index keys of one (tenant, key kind, key) of interactions; entries
+// are IndexKey(prefix, time, interaction id).
+std::string InteractionIndexPrefix(std::string_view tenant, InteractionKey by,
+                                   std::string_view key);
+
+// Key of a customer's directory entry (CustomerKeys).
+std::string CustomerKeysKey(std::string_view tenant, std::string_view customer_id);
 
 void AppendBigEndian64(uint64_t v, std::string* out);
 uint64_t ReadBigEndian64(std::string_view in);

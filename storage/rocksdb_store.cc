@@ -24,10 +24,7 @@
 namespace contextd::storage {
 namespace {
 
-// Ids are reserved in blocks: the upper end of the current block is persisted before any id
-// of it is handed out, so after a restart counting resumes above every id ever given.
 constexpr uint64_t kIdBlock = 1024;
-constexpr char kIdLimitKey[] = "next_service_id_limit";
 
 constexpr size_t kStripes = 1024;
 
@@ -148,7 +145,19 @@ std::optional<ActiveEntry> ActiveEntryOf(std::string_view tenant, const Service&
   return a;
 }
 
-class RocksDbStore final : public ServiceStore {
+// A persistent id sequence. Ids are reserved in blocks: the upper end of the current block is
+// persisted (synced) before any id of it is handed out, so after a restart counting resumes
+// above every id ever given.
+struct IdCounter {
+  explicit IdCounter(const char* limit_key) : key(limit_key) {}
+
+  const char* key;     // where the limit lives in the meta column family
+  std::mutex mu;
+  uint64_t next = 1;   // guarded by mu
+  uint64_t limit = 1;  // guarded by mu
+};
+
+class RocksDbStore final : public Store {
  public:
   friend class RocksDbBulkLoader;
 
@@ -163,21 +172,20 @@ class RocksDbStore final : public ServiceStore {
     delete db_;
   }
 
-  absl::Status LoadIdLimit() {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), kIdLimitKey, &value);
-    if (s.IsNotFound()) {
-      next_id_ = id_limit_ = 1;
-      return absl::OkStatus();
+  absl::Status LoadIdLimits() {
+    for (IdCounter* counter : {&service_ids_, &interaction_ids_}) {
+      std::string value;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), counter->key, &value);
+      if (s.IsNotFound()) continue;
+      RETURN_IF_ERROR(FromRocksDb(s));
+      if (value.size() != 8) return absl::DataLossError(std::string("corrupt ") + counter->key);
+      counter->next = counter->limit = ReadBigEndian64(value);
     }
-    RETURN_IF_ERROR(FromRocksDb(s));
-    if (value.size() != 8) return absl::DataLossError("corrupt service id counter");
-    next_id_ = id_limit_ = ReadBigEndian64(value);
     return absl::OkStatus();
   }
 
   absl::StatusOr<Service> Create(std::string_view tenant, Service service) override {
-    ASSIGN_OR_RETURN(service.service_id, NextId());
+    ASSIGN_OR_RETURN(service.service_id, TakeIds(service_ids_, 1));
     std::optional<ActiveEntry> active = ActiveEntryOf(tenant, service);
     OwnerLocks locks(this, active ? &active->record_key : nullptr, nullptr);
     rocksdb::WriteBatch batch;
@@ -252,6 +260,71 @@ class RocksDbStore final : public ServiceStore {
 
   std::unique_ptr<BulkLoader> NewBulkLoader(std::string_view tenant) override;
 
+  absl::StatusOr<std::vector<Interaction>> Append(std::string_view tenant,
+                                                  std::vector<Interaction> records) override {
+    if (records.empty()) return records;
+    ASSIGN_OR_RETURN(uint64_t id, TakeIds(interaction_ids_, records.size()));
+    rocksdb::WriteBatch batch;
+    for (Interaction& x : records) {
+      x.interaction_id = id++;
+      const std::string bytes = EncodeInteraction(x);
+      RETURN_IF_ERROR(FromRocksDb(
+          batch.Put(interactions(), InteractionRecordKey(tenant, x.interaction_id), bytes)));
+      // Index entries carry the whole record: records never change, and a window is then
+      // read as one contiguous range with no lookups.
+      for (auto [by, key] : {std::pair{InteractionKey::kCustomer, &x.customer_id},
+                             std::pair{InteractionKey::kAccount, &x.account_number},
+                             std::pair{InteractionKey::kContact, &x.contact_number}}) {
+        if (key->empty()) continue;
+        RETURN_IF_ERROR(FromRocksDb(batch.Put(
+            interaction_index(),
+            IndexKey(InteractionIndexPrefix(tenant, by, *key), x.time_ms, x.interaction_id),
+            bytes)));
+      }
+    }
+    RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
+    return records;
+  }
+
+  absl::StatusOr<std::vector<Interaction>> ScanInteractions(
+      const InteractionScan& scan) override {
+    std::vector<Interaction> out;
+    if (scan.range.Empty() || scan.limit == 0) return out;
+    const std::string prefix = InteractionIndexPrefix(scan.tenant, scan.by, scan.key);
+    const std::string lower = IndexBound(prefix, scan.range.from_ms);
+    const std::string upper = scan.range.to_ms == std::numeric_limits<TimeMs>::max()
+                                  ? prefix + std::string(9, '\xff')
+                                  : IndexBound(prefix, scan.range.to_ms);
+    rocksdb::ReadOptions options;
+    rocksdb::Slice lower_slice(lower), upper_slice(upper);
+    options.iterate_lower_bound = &lower_slice;
+    options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, interaction_index()));
+    for (it->SeekForPrev(upper); it->Valid() && out.size() < scan.limit; it->Prev()) {
+      ASSIGN_OR_RETURN(Interaction x, DecodeInteraction(ToView(it->value())));
+      out.push_back(std::move(x));
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status()));
+    return out;
+  }
+
+  absl::StatusOr<std::optional<CustomerKeys>> GetCustomerKeys(
+      std::string_view tenant, std::string_view customer_id) override {
+    std::string bytes;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), meta(), CustomerKeysKey(tenant, customer_id), &bytes);
+    if (s.IsNotFound()) return std::optional<CustomerKeys>();
+    RETURN_IF_ERROR(FromRocksDb(s));
+    ASSIGN_OR_RETURN(CustomerKeys keys, DecodeCustomerKeys(bytes));
+    return std::optional<CustomerKeys>(std::move(keys));
+  }
+
+  absl::Status PutCustomerKeys(std::string_view tenant, std::string_view customer_id,
+                               const CustomerKeys& keys) override {
+    return FromRocksDb(db_->Put(write_options_, meta(), CustomerKeysKey(tenant, customer_id),
+                                EncodeCustomerKeys(keys)));
+  }
+
   absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) override {
     std::vector<Service> out;
     if (scan.range.Empty()) return out;
@@ -320,17 +393,26 @@ class RocksDbStore final : public ServiceStore {
     return DecodeService(ToView(value));
   }
 
-  absl::StatusOr<uint64_t> NextId() {
-    std::lock_guard<std::mutex> lock(id_mu_);
-    if (next_id_ == id_limit_) {
-      std::string value;
-      AppendBigEndian64(id_limit_ + kIdBlock, &value);
-      rocksdb::WriteOptions sync_write;
-      sync_write.sync = true;
-      RETURN_IF_ERROR(FromRocksDb(db_->Put(sync_write, meta(), kIdLimitKey, value)));
-      id_limit_ += kIdBlock;
+  // Returns the first of `n` consecutive fresh ids of `counter`.
+  absl::StatusOr<uint64_t> TakeIds(IdCounter& counter, uint64_t n) {
+    std::lock_guard<std::mutex> lock(counter.mu);
+    if (counter.limit - counter.next < n) {
+      RETURN_IF_ERROR(PersistIdLimit(counter, ((counter.next + n) / kIdBlock + 1) * kIdBlock));
     }
-    return next_id_++;
+    const uint64_t first = counter.next;
+    counter.next += n;
+    return first;
+  }
+
+  // Raises the counter's persisted limit (a synced write). REQUIRES: counter.mu is held.
+  absl::Status PersistIdLimit(IdCounter& counter, uint64_t limit) {
+    std::string value;
+    AppendBigEndian64(limit, &value);
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    RETURN_IF_ERROR(FromRocksDb(db_->Put(synced, meta(), counter.key, value)));
+    counter.limit = limit;
+    return absl::OkStatus();
   }
 
   std::mutex& StripeOf(uint64_t service_id) { return stripes_[service_id % kStripes]; }
@@ -437,13 +519,14 @@ class RocksDbStore final : public ServiceStore {
   rocksdb::ColumnFamilyHandle* meta() { return handles_[0]; }
   rocksdb::ColumnFamilyHandle* services() { return handles_[1]; }
   rocksdb::ColumnFamilyHandle* index() { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* interactions() { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* interaction_index() { return handles_[4]; }
 
   rocksdb::DB* db_;  // owned
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
-  std::mutex id_mu_;
-  uint64_t next_id_ = 1;                            // guarded by id_mu_
-  uint64_t id_limit_ = 1;                           // guarded by id_mu_
+  IdCounter service_ids_{"next_service_id_limit"};
+  IdCounter interaction_ids_{"next_interaction_id_limit"};
   std::array<std::mutex, kStripes> stripes_;        // per service
   std::array<std::mutex, kStripes> owner_stripes_;  // per owner active record
 };
@@ -454,11 +537,11 @@ class RocksDbBulkLoader final : public BulkLoader {
  public:
   RocksDbBulkLoader(RocksDbStore* store, std::string_view tenant)
       : store_(store), tenant_(tenant), writer_([this] { WriteLoop(); }) {
-    std::lock_guard<std::mutex> lock(store_->id_mu_);
-    first_free_id_ = next_id_ = store_->id_limit_;  // above every id the store handed out
+    std::lock_guard<std::mutex> lock(store_->service_ids_.mu);
+    first_free_id_ = next_id_ = store_->service_ids_.limit;  // above every id handed out
   }
 
-  ~RocksDbBulkLoader() override { StopWriter(); }
+  ~RocksDbBulkLoader() override { StopWriter().IgnoreError(); }  // Finish reported errors
 
   absl::StatusOr<uint64_t> Add(std::string record) override {
     if (!reserved_) return absl::FailedPreconditionError("BulkLoader::Add before ReserveIds");
@@ -487,15 +570,12 @@ class RocksDbBulkLoader final : public BulkLoader {
   }
 
   absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) override {
-    std::lock_guard<std::mutex> lock(store_->id_mu_);
+    IdCounter& ids = store_->service_ids_;
+    std::lock_guard<std::mutex> lock(ids.mu);
     next_id_ = std::max(first_free_id_, max_explicit_id + 1);
     const uint64_t limit = ((next_id_ + unassigned) / kIdBlock + 1) * kIdBlock;
-    std::string value;
-    AppendBigEndian64(limit, &value);
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    RETURN_IF_ERROR(FromRocksDb(store_->db_->Put(synced, store_->meta(), kIdLimitKey, value)));
-    store_->next_id_ = store_->id_limit_ = limit;
+    RETURN_IF_ERROR(store_->PersistIdLimit(ids, limit));
+    ids.next = limit;
     reserved_ = true;
     return absl::OkStatus();
   }
@@ -608,7 +688,7 @@ std::unique_ptr<BulkLoader> RocksDbStore::NewBulkLoader(std::string_view tenant)
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOptions& options) {
+absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options) {
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
 
   auto cf_options = [&](bool point_lookups) {
@@ -643,6 +723,8 @@ absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOpti
       {rocksdb::kDefaultColumnFamilyName, cf_options(true)},
       {"services", cf_options(true)},
       {"index", cf_options(false)},
+      {"interactions", cf_options(true)},
+      {"interaction_index", cf_options(false)},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -654,8 +736,8 @@ absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOpti
     return FromRocksDb(s);
   }
   auto store = std::make_unique<RocksDbStore>(db, std::move(handles), options.sync);
-  RETURN_IF_ERROR(store->LoadIdLimit());
-  return std::unique_ptr<ServiceStore>(std::move(store));
+  RETURN_IF_ERROR(store->LoadIdLimits());
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace contextd::storage

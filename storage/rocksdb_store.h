@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "storage/service_store.h"
+#include "storage/store.h"
 
 namespace contextd::storage {
 
@@ -21,6 +21,6 @@ struct RocksDbOptions {
 // Opens (or creates) the embedded RocksDB store at options.path. Returns Unavailable when
 // another process holds the directory, DataLoss on corruption, Internal otherwise.
 // The store closes the database when destroyed.
-absl::StatusOr<std::unique_ptr<ServiceStore>> OpenRocksDbStore(const RocksDbOptions& options);
+absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options);
 
 }  // namespace contextd::storage

@@ -27,7 +27,7 @@ class EngineTest : public ::testing::Test {
   storage::Service Get(uint64_t id) { return *engine_->GetService("", id); }
 
   testing::TempDir dir_;
-  std::unique_ptr<storage::ServiceStore> store_;
+  std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Engine> engine_;
 };
 

@@ -134,7 +134,7 @@ class QueryCasesTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<storage::ServiceStore> store_;
+  std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Engine> engine_;
   std::map<std::string, uint64_t> ids_;
   std::map<uint64_t, std::string> labels_;

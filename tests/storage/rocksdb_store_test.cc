@@ -47,7 +47,7 @@ class RocksDbStoreTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<ServiceStore> store_;
+  std::unique_ptr<Store> store_;
 };
 
 using Ids = std::vector<uint64_t>;

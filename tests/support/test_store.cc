@@ -7,7 +7,7 @@
 
 namespace contextd::testing {
 
-std::unique_ptr<storage::ServiceStore> OpenTestStore(const std::string& dir) {
+std::unique_ptr<storage::Store> OpenTestStore(const std::string& dir) {
   storage::RocksDbOptions options;
   options.path = dir;
   options.sync = false;
