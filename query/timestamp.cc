@@ -1,5 +1,6 @@
 #include "query/timestamp.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace contextd::query {
@@ -107,7 +108,7 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
   return ms;
 }
 
-std::string FormatTimestamp(storage::TimeMs time_ms) {
+CivilTime ToCivil(storage::TimeMs time_ms) {
   int64_t seconds = time_ms / 1000;
   int64_t millis = time_ms % 1000;
   if (millis < 0) {
@@ -120,9 +121,31 @@ std::string FormatTimestamp(storage::TimeMs time_ms) {
     rem += 86400;
     days -= 1;
   }
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
+  CivilTime c;
+  CivilFromDays(days, &c.year, &c.month, &c.day);
+  c.hour = static_cast<unsigned>(rem / 3600);
+  c.minute = static_cast<unsigned>(rem / 60 % 60);
+  c.second = static_cast<unsigned>(rem % 60);
+  c.millis = static_cast<unsigned>(millis);
+  return c;
+}
+
+storage::TimeMs MonthsBefore(storage::TimeMs time_ms, int months) {
+  CivilTime c = ToCivil(time_ms);
+  const int64_t month_index = c.year * 12 + (c.month - 1) - months;
+  const int64_t year = month_index >= 0 ? month_index / 12 : (month_index - 11) / 12;
+  const unsigned month = static_cast<unsigned>(month_index - year * 12) + 1;
+  const unsigned day = std::min(c.day, DaysInMonth(year, month));
+  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + c.hour * 3600 +
+                          c.minute * 60 + c.second;
+  return seconds * 1000 + c.millis;
+}
+
+std::string FormatTimestamp(storage::TimeMs time_ms) {
+  const CivilTime c = ToCivil(time_ms);
+  const int64_t y = c.year;
+  const unsigned m = c.month, d = c.day;
+  const int64_t rem = c.hour * 3600 + c.minute * 60 + c.second, millis = c.millis;
   if (y < 0 || y > 9999) {  // never produced from parsed input; kept printable anyway
     char buf[48];
     std::snprintf(buf, sizeof buf, "%lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",

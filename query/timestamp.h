@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,21 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view text);
 
 // Formats as UTC `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 std::string FormatTimestamp(storage::TimeMs time_ms);
+
+// A UTC calendar date and time of day.
+struct CivilTime {
+  int64_t year = 1970;
+  unsigned month = 1;  // 1..12
+  unsigned day = 1;    // 1..31
+  unsigned hour = 0, minute = 0, second = 0, millis = 0;
+};
+
+// The calendar fields of an instant, in UTC.
+CivilTime ToCivil(storage::TimeMs time_ms);
+
+// The instant `months` calendar months before `time_ms`, in UTC: the same time of day and
+// day of month, the day clamped to the earlier month's length (May 31 - 3 months = Feb 28 or
+// 29). REQUIRES: months >= 0.
+storage::TimeMs MonthsBefore(storage::TimeMs time_ms, int months);
 
 }  // namespace contextd::query

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +20,9 @@ struct InteractionScan {
   InteractionKey by = InteractionKey::kCustomer;
   std::string key;
   TimeRange range;
-  size_t limit = 1000;  // the newest `limit` records of the window
+  size_t limit = 1000;  // the newest `limit` records of the window that `keep` accepts
+  // Optional filter, applied before the limit; nullptr keeps every record.
+  std::function<bool(const Interaction&)> keep;
 };
 
 // The storage seam for interaction history: immutable records indexed by customer, account

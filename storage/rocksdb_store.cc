@@ -302,7 +302,7 @@ class RocksDbStore final : public Store {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, interaction_index()));
     for (it->SeekForPrev(upper); it->Valid() && out.size() < scan.limit; it->Prev()) {
       ASSIGN_OR_RETURN(Interaction x, DecodeInteraction(ToView(it->value())));
-      out.push_back(std::move(x));
+      if (!scan.keep || scan.keep(x)) out.push_back(std::move(x));
     }
     RETURN_IF_ERROR(FromRocksDb(it->status()));
     return out;

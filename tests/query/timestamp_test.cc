@@ -47,8 +47,12 @@ TEST(TimestampTest, ParsesTheDocumentedFormsAndRejectsTheRest) {
     SCOPED_TRACE(c.text);
     absl::StatusOr<storage::TimeMs> got = ParseTimestamp(c.text);
     EXPECT_EQ(got.ok(), c.ok) << got.status();
-    if (c.ok && got.ok()) EXPECT_EQ(*got, c.want_ms);
-    if (!c.ok) EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    if (c.ok && got.ok()) {
+      EXPECT_EQ(*got, c.want_ms);
+    }
+    if (!c.ok) {
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    }
   }
 }
 
@@ -60,6 +64,39 @@ TEST(TimestampTest, FormatsUtcWithMilliseconds) {
                             storage::TimeMs{253402300799999}, storage::TimeMs{951782400123}}) {
     EXPECT_EQ(*ParseTimestamp(FormatTimestamp(t)), t);
   }
+}
+
+TEST(TimestampTest, MonthsBeforeKeepsDayAndTimeAndClampsToMonthEnd) {
+  struct Case {
+    const char* now;
+    int months;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"2024-05-31T10:11:12.345Z", 3, "2024-02-29T10:11:12.345Z"},  // leap year clamp
+      {"2023-05-31T10:11:12.345Z", 3, "2023-02-28T10:11:12.345Z"},
+      {"2024-03-15T00:00:00.000Z", 0, "2024-03-15T00:00:00.000Z"},
+      {"2024-03-15T00:00:00.000Z", 3, "2023-12-15T00:00:00.000Z"},  // across a year
+      {"2024-03-15T00:00:00.000Z", 15, "2022-12-15T00:00:00.000Z"},
+      {"2024-01-31T23:59:59.999Z", 1, "2023-12-31T23:59:59.999Z"},
+      {"2024-07-31T08:00:00.000Z", 120, "2014-07-31T08:00:00.000Z"},
+      {"0001-02-01T00:00:00.000Z", 2, "0000-12-01T00:00:00.000Z"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.now) + " - " + std::to_string(c.months));
+    EXPECT_EQ(FormatTimestamp(MonthsBefore(*ParseTimestamp(c.now), c.months)), c.want);
+  }
+}
+
+TEST(TimestampTest, ToCivilSplitsUtcFields) {
+  CivilTime c = ToCivil(*ParseTimestamp("2020-05-12T09:22:23.456Z"));
+  EXPECT_EQ(c.year, 2020);
+  EXPECT_EQ(c.month, 5u);
+  EXPECT_EQ(c.day, 12u);
+  EXPECT_EQ(c.hour, 9u);
+  EXPECT_EQ(c.minute, 22u);
+  EXPECT_EQ(c.second, 23u);
+  EXPECT_EQ(c.millis, 456u);
 }
 
 }  // namespace

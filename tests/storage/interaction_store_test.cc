@@ -37,7 +37,7 @@ class InteractionStoreTest : public ::testing::Test {
 
   std::vector<TimeMs> Times(InteractionKey by, std::string key, TimeRange range = {},
                             size_t limit = 1000, std::string tenant = "t") {
-    auto found = store_->ScanInteractions({std::move(tenant), by, std::move(key), range, limit});
+    auto found = store_->ScanInteractions({std::move(tenant), by, std::move(key), range, limit, nullptr});
     EXPECT_TRUE(found.ok()) << found.status();
     std::vector<TimeMs> times;
     if (found.ok()) {
@@ -107,7 +107,7 @@ TEST_F(InteractionStoreTest, WindowIsHalfOpenAndLimitKeepsTheNewest) {
 
 TEST_F(InteractionStoreTest, EqualTimesOrderByIdNewestFirst) {
   std::vector<uint64_t> ids = Append({Record("c", 5), Record("c", 5), Record("c", 5)});
-  auto found = store_->ScanInteractions({"t", InteractionKey::kCustomer, "c", {}, 10});
+  auto found = store_->ScanInteractions({"t", InteractionKey::kCustomer, "c", {}, 10, nullptr});
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->size(), 3u);
   EXPECT_EQ((*found)[0].interaction_id, ids[2]);
