@@ -8,8 +8,12 @@
 #include <limits>
 #include <optional>
 
+#include "query/timestamp.h"
 #include "server/cs_json.h"
+#include "server/history_fields.h"
 #include "server/json.h"
+#include "server/lcm.h"
+#include "server/pega.h"
 #include "storage/status_macros.h"
 
 namespace contextd::server {
@@ -24,15 +28,29 @@ constexpr char kResourceException[] =
 // The largest service id: ids stay below 2^53 so JavaScript clients read them exactly.
 constexpr uint64_t kMaxServiceId = (uint64_t{1} << 53) - 1;
 
-ApiResponse ErrorBody(int http_status, std::string_view message, const char* exception) {
+ApiResponse ErrorBody(int http_status, std::string_view message, Dialect dialect,
+                      const char* exception = kResourceException) {
   ApiResponse r;
   r.status = http_status;
+  switch (dialect) {
+    case Dialect::kPega:
+      r.body = RenderPegaStatus("ERROR", message);
+      return r;
+    case Dialect::kLcm:
+      r.body = RenderLcmError("", message);
+      return r;
+    case Dialect::kGenesys:
+    case Dialect::kNative:
+      break;
+  }
   JsonWriter w(&r.body);
   w.BeginObject();
   w.Key("message");
   w.String(message);
-  w.Key("exception");
-  w.String(exception);
+  if (dialect == Dialect::kGenesys) {
+    w.Key("exception");
+    w.String(exception);
+  }
   w.EndObject();
   return r;
 }
@@ -59,27 +77,29 @@ query::ReadOptions FullResource() {
 
 }  // namespace
 
-ApiResponse HttpError(int http_status, std::string_view message) {
-  return ErrorBody(http_status, message, kResourceException);
+ApiResponse HttpError(int http_status, std::string_view message, Dialect dialect) {
+  return ErrorBody(http_status, message, dialect);
 }
 
-ApiResponse ErrorResponse(const absl::Status& status) {
+ApiResponse ErrorResponse(const absl::Status& status, Dialect dialect) {
+  const std::string message(status.message());
   switch (status.code()) {
     case absl::StatusCode::kNotFound:
-      return ErrorBody(400, std::string(status.message()), kNotFoundException);
+      return ErrorBody(dialect == Dialect::kNative ? 404 : 400, message, dialect,
+                       kNotFoundException);
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kOutOfRange:
-      return ErrorBody(400, std::string(status.message()), kResourceException);
+      return ErrorBody(400, message, dialect);
     case absl::StatusCode::kResourceExhausted:
-      return ErrorBody(413, std::string(status.message()), kResourceException);
+      return ErrorBody(413, message, dialect);
     case absl::StatusCode::kUnavailable:
       std::fprintf(stderr, "contextd: unavailable: %s\n", status.ToString().c_str());
-      return ErrorBody(503, "service unavailable, try again", kResourceException);
+      return ErrorBody(503, "service unavailable, try again", dialect);
     default:
       std::fprintf(stderr, "contextd: internal error: %s\n", status.ToString().c_str());
-      return ErrorBody(500, "internal error", kResourceException);
+      return ErrorBody(500, "internal error", dialect);
   }
 }
 
@@ -87,6 +107,8 @@ struct Api::Call {
   const ApiRequest& request;
   std::vector<std::string> captures;  // path parameters, left to right
   const query::Params& params;
+  Dialect dialect;
+  query::History& history;
   RouteLatencies& latencies;
 };
 
@@ -147,11 +169,11 @@ absl::Status NoParams(const Call& c) {
   return absl::OkStatus();
 }
 
-// Runs `fn`, turning an error status into its reply.
+// Runs `fn`, turning an error status into its reply in the route's dialect.
 template <typename Fn>
-ApiResponse Reply(Fn&& fn) {
+ApiResponse Reply(const Call& c, Fn&& fn) {
   absl::StatusOr<ApiResponse> r = fn();
-  if (!r.ok()) return ErrorResponse(r.status());
+  if (!r.ok()) return ErrorResponse(r.status(), c.dialect);
   return std::move(*r);
 }
 
@@ -165,7 +187,7 @@ ApiResponse ResetLatency(query::Engine&, const Call& c) {
 }
 
 ApiResponse StartService(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
     ASSIGN_OR_RETURN(query::ServiceStart start, ParseServiceStart(body));
@@ -176,7 +198,7 @@ ApiResponse StartService(query::Engine& e, const Call& c) {
 }
 
 ApiResponse CompleteService(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, false));
@@ -187,7 +209,7 @@ ApiResponse CompleteService(query::Engine& e, const Call& c) {
 }
 
 ApiResponse GetService(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::ReadOptions read, query::ParseServiceReadParams(c.params));
     ASSIGN_OR_RETURN(storage::Service s, e.GetService(c.request.tenant, id));
@@ -196,7 +218,7 @@ ApiResponse GetService(query::Engine& e, const Call& c) {
 }
 
 ApiResponse DeleteService(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
     RETURN_IF_ERROR(e.DeleteService(c.request.tenant, id));
@@ -205,7 +227,7 @@ ApiResponse DeleteService(query::Engine& e, const Call& c) {
 }
 
 ApiResponse AssociateService(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[1]));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, false));
@@ -218,7 +240,7 @@ ApiResponse AssociateService(query::Engine& e, const Call& c) {
 
 template <storage::OwnerKind kOwner, View kView>
 ApiResponse QueryServices(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(
         query::ServiceQuery q,
         query::ParseServiceQuery(c.request.tenant, kOwner, c.captures[0], kView, c.params));
@@ -228,7 +250,7 @@ ApiResponse QueryServices(query::Engine& e, const Call& c) {
 }
 
 ApiResponse StartState(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
@@ -242,7 +264,7 @@ ApiResponse StartState(query::Engine& e, const Call& c) {
 }
 
 ApiResponse Transition(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
@@ -256,7 +278,7 @@ ApiResponse Transition(query::Engine& e, const Call& c) {
 }
 
 ApiResponse CompleteState(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t state_id, StateId(c.captures[1]));
     RETURN_IF_ERROR(NoParams(c));
@@ -270,7 +292,7 @@ ApiResponse CompleteState(query::Engine& e, const Call& c) {
 
 template <View kView>
 ApiResponse QueryStates(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::StateQuery q, query::ParseStateQuery(kView, c.params));
     ASSIGN_OR_RETURN(storage::Service s, e.GetService(c.request.tenant, id));
@@ -279,7 +301,7 @@ ApiResponse QueryStates(query::Engine& e, const Call& c) {
 }
 
 ApiResponse GetState(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t state_id, StateId(c.captures[1]));
     ASSIGN_OR_RETURN(query::StateQuery q, query::ParseStateQuery(std::nullopt, c.params));
@@ -290,7 +312,7 @@ ApiResponse GetState(query::Engine& e, const Call& c) {
 }
 
 ApiResponse StartTask(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
@@ -304,7 +326,7 @@ ApiResponse StartTask(query::Engine& e, const Call& c) {
 }
 
 ApiResponse CompleteTask(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t task_id, TaskId(c.captures[1]));
     RETURN_IF_ERROR(NoParams(c));
@@ -318,7 +340,7 @@ ApiResponse CompleteTask(query::Engine& e, const Call& c) {
 
 template <View kView>
 ApiResponse QueryTasks(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(query::TaskQuery q, query::ParseTaskQuery(kView, c.params));
     ASSIGN_OR_RETURN(storage::Service s, e.GetService(c.request.tenant, id));
@@ -327,7 +349,7 @@ ApiResponse QueryTasks(query::Engine& e, const Call& c) {
 }
 
 ApiResponse GetTask(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(uint64_t id, ServiceId(c.captures[0]));
     ASSIGN_OR_RETURN(int32_t task_id, TaskId(c.captures[1]));
     ASSIGN_OR_RETURN(query::TaskQuery q, query::ParseTaskQuery(std::nullopt, c.params));
@@ -342,7 +364,7 @@ enum class Target { kService, kState, kTask };
 // PUT .../extensions/{name}[/merge] on a service, state or task.
 template <Target kTarget, query::ExtensionWrite kMode>
 ApiResponse WriteExtension(query::Engine& e, const Call& c) {
-  return Reply([&]() -> absl::StatusOr<ApiResponse> {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     query::ResourceRef ref;
     ASSIGN_OR_RETURN(ref.service_id, ServiceId(c.captures[0]));
     if (kTarget == Target::kState) {
@@ -366,20 +388,276 @@ ApiResponse WriteExtension(query::Engine& e, const Call& c) {
   });
 }
 
+// ---- Interaction history: native, Pega, LCM ----
+
+// The single parameter value of `name`, or "" when absent.
+absl::StatusOr<std::string> OneParam(const Call& c, std::string_view name) {
+  std::string value;
+  int seen = 0;
+  for (const auto& [k, v] : c.params) {
+    if (k == name) value = v, ++seen;
+  }
+  if (seen > 1) {
+    return absl::InvalidArgumentError("parameter '" + std::string(name) + "': given twice");
+  }
+  return value;
+}
+
+// POST /contextd/v1/interactions: one JSON record, or NDJSON (one record per line; blank
+// lines only at the end). All records are stored or none.
+ApiResponse IngestInteractions(query::Engine&, const Call& c) {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
+    RETURN_IF_ERROR(NoParams(c));
+    std::vector<storage::Interaction> records;
+    std::string_view body = c.request.body;
+    absl::StatusOr<storage::Value> whole = ParseJson(body);
+    if (whole.ok()) {
+      ASSIGN_OR_RETURN(storage::Interaction x,
+                       ParseNativeInteraction(*whole, c.request.now_ms));
+      records.push_back(std::move(x));
+    } else {
+      while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
+      if (body.find('\n') == std::string_view::npos) return whole.status();
+      size_t line = 0;
+      while (!body.empty() || line == 0) {
+        ++line;
+        const size_t end = std::min(body.find('\n'), body.size());
+        std::string_view text = body.substr(0, end);
+        body.remove_prefix(std::min(end + 1, body.size()));
+        auto fail = [line](const absl::Status& s) {
+          return absl::InvalidArgumentError("line " + std::to_string(line) + ": " +
+                                            std::string(s.message()));
+        };
+        absl::StatusOr<storage::Value> json = ParseJson(text);
+        if (!json.ok()) return fail(json.status());
+        absl::StatusOr<storage::Interaction> x = ParseNativeInteraction(*json, c.request.now_ms);
+        if (!x.ok()) return fail(x.status());
+        records.push_back(std::move(*x));
+      }
+    }
+    ASSIGN_OR_RETURN(std::vector<storage::Interaction> stored,
+                     c.history.Record(c.request.tenant, std::move(records)));
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject();
+    w.Key("stored");
+    w.Uint(stored.size());
+    w.Key("interaction_ids");
+    w.BeginArray();
+    for (const storage::Interaction& x : stored) w.Uint(x.interaction_id);
+    w.EndArray();
+    w.EndObject();
+    return Json(201, std::move(out));
+  });
+}
+
+// GET /contextd/v1/interactions?customer_id=|account_number=|contact_number=
+//     [&from=][&to=][&channel=a,b][&campaign=][&limit=]
+ApiResponse QueryInteractions(query::Engine&, const Call& c) {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
+    static constexpr std::string_view kKnown[] = {
+        "customer_id", "account_number", "contact_number", "from", "to", "channel",
+        "campaign",    "limit"};
+    for (const auto& [k, v] : c.params) {
+      if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) {
+        return absl::InvalidArgumentError("parameter '" + k + "': unknown parameter");
+      }
+    }
+    query::HistoryQuery q;
+    q.tenant = c.request.tenant;
+    int keys = 0;
+    for (auto [name, by] : {std::pair{"customer_id", storage::InteractionKey::kCustomer},
+                            std::pair{"account_number", storage::InteractionKey::kAccount},
+                            std::pair{"contact_number", storage::InteractionKey::kContact}}) {
+      ASSIGN_OR_RETURN(std::string key, OneParam(c, name));
+      if (key.empty()) continue;
+      ++keys;
+      q.by = by;
+      q.key = std::move(key);
+    }
+    if (keys != 1) {
+      return absl::InvalidArgumentError(
+          "exactly one of customer_id, account_number, contact_number is required");
+    }
+    for (auto [name, bound] : {std::pair{"from", &q.range.from_ms},
+                               std::pair{"to", &q.range.to_ms}}) {
+      ASSIGN_OR_RETURN(std::string text, OneParam(c, name));
+      if (text.empty()) continue;
+      absl::StatusOr<storage::TimeMs> t = query::ParseTimestamp(text);
+      if (!t.ok()) {
+        return absl::InvalidArgumentError("parameter '" + std::string(name) +
+                                          "': " + std::string(t.status().message()));
+      }
+      *bound = *t;
+    }
+    ASSIGN_OR_RETURN(std::string channels, OneParam(c, "channel"));
+    for (size_t pos = 0; !channels.empty() && pos <= channels.size();) {
+      const size_t comma = std::min(channels.find(',', pos), channels.size());
+      if (comma > pos) q.channels.push_back(CanonicalChannel(channels.substr(pos, comma - pos)));
+      pos = comma + 1;
+    }
+    ASSIGN_OR_RETURN(q.campaign, OneParam(c, "campaign"));
+    ASSIGN_OR_RETURN(std::string limit, OneParam(c, "limit"));
+    if (!limit.empty()) {
+      std::optional<size_t> n = PathId<size_t>(limit, query::kMaxHistoryRecords);
+      if (!n || *n == 0) {
+        return absl::InvalidArgumentError("parameter 'limit': expected 1 to " +
+                                          std::to_string(query::kMaxHistoryRecords));
+      }
+      q.limit = *n;
+    }
+    ASSIGN_OR_RETURN(std::vector<storage::Interaction> found, c.history.Query(q));
+    return Json(200, RenderNativeInteractions(found));
+  });
+}
+
+std::string RenderCustomerKeys(std::string_view customer_id, const storage::CustomerKeys& keys) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("customer_id");
+  w.String(customer_id);
+  w.Key("account_number");
+  w.String(keys.account_number);
+  w.Key("contact_number");
+  w.String(keys.contact_number);
+  w.EndObject();
+  return out;
+}
+
+// PUT /contextd/v1/customers/{id}: {"account_number":...,"contact_number":...}, both
+// optional strings; replaces the customer's directory entry.
+ApiResponse PutCustomerKeys(query::Engine&, const Call& c) {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
+    RETURN_IF_ERROR(NoParams(c));
+    ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
+    if (body.kind != storage::Value::Kind::kObject) {
+      return absl::InvalidArgumentError("request body must be a JSON object");
+    }
+    storage::CustomerKeys keys;
+    for (const auto& [name, v] : body.object) {
+      std::string* target = name == "account_number"   ? &keys.account_number
+                            : name == "contact_number" ? &keys.contact_number
+                                                       : nullptr;
+      if (target == nullptr) {
+        return absl::InvalidArgumentError("field '" + name + "': unknown field");
+      }
+      if (v.kind != storage::Value::Kind::kString || v.string_value.size() > kMaxHistoryTextBytes) {
+        return absl::InvalidArgumentError("field '" + name + "': expected a string");
+      }
+      *target = v.string_value;
+    }
+    RETURN_IF_ERROR(c.history.SetCustomerKeys(c.request.tenant, c.captures[0], keys));
+    return Json(200, RenderCustomerKeys(c.captures[0], keys));
+  });
+}
+
+ApiResponse GetCustomerKeys(query::Engine&, const Call& c) {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
+    RETURN_IF_ERROR(NoParams(c));
+    ASSIGN_OR_RETURN(storage::CustomerKeys keys,
+                     c.history.GetCustomerKeys(c.request.tenant, c.captures[0]));
+    return Json(200, RenderCustomerKeys(c.captures[0], keys));
+  });
+}
+
+template <CaptureVersion kVersion>
+ApiResponse CaptureResponse(query::Engine&, const Call& c) {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
+    ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
+    ASSIGN_OR_RETURN(std::vector<storage::Interaction> records,
+                     ParseCaptureResponse(body, kVersion, c.request.now_ms));
+    RETURN_IF_ERROR(c.history.Record(c.request.tenant, std::move(records)).status());
+    return Json(200, RenderPegaStatus("OK", "Response captured successfully"));
+  });
+}
+
+ApiResponse OfferHistory(const Call& c, std::string customer_id) {
+  query::HistoryQuery q;
+  q.tenant = c.request.tenant;
+  q.by = storage::InteractionKey::kCustomer;
+  q.key = std::move(customer_id);
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
+    ASSIGN_OR_RETURN(std::vector<storage::Interaction> found, c.history.Query(q));
+    return Json(200, RenderOfferHistory(found));
+  });
+}
+
+ApiResponse OfferHistoryPost(query::Engine&, const Call& c) {
+  absl::StatusOr<storage::Value> body = Body(c, true);
+  absl::StatusOr<std::string> customer =
+      body.ok() ? ParseOfferHistoryRequest(*body) : absl::StatusOr<std::string>(body.status());
+  if (!customer.ok()) return ErrorResponse(customer.status(), c.dialect);
+  return OfferHistory(c, std::move(*customer));
+}
+
+ApiResponse OfferHistoryGet(query::Engine&, const Call& c) {
+  absl::StatusOr<std::string> customer = OneParam(c, "CustomerID");
+  if (customer.ok() && customer->empty()) {
+    customer = absl::InvalidArgumentError("CustomerID is required");
+  }
+  if (!customer.ok()) return ErrorResponse(customer.status(), c.dialect);
+  return OfferHistory(c, std::move(*customer));
+}
+
+// POST /lcm/messages: GetCustomerJourney. Errors carry the request's callid.
+ApiResponse CustomerJourney(query::Engine&, const Call& c) {
+  std::string callid;
+  auto error = [&callid](const absl::Status& s) {
+    if (s.code() != absl::StatusCode::kInvalidArgument) return ErrorResponse(s, Dialect::kLcm);
+    ApiResponse r;
+    r.status = 400;
+    r.body = RenderLcmError(callid, std::string(s.message()));
+    return r;
+  };
+  absl::StatusOr<storage::Value> body = Body(c, true);
+  if (!body.ok()) return error(body.status());
+  absl::StatusOr<JourneyRequest> request =
+      ParseJourneyRequest(*body, c.request.tenant, c.request.now_ms, &callid);
+  if (!request.ok()) return error(request.status());
+  absl::StatusOr<std::vector<storage::Interaction>> found = c.history.Query(request->query);
+  if (!found.ok()) return error(found.status());
+  return Json(200, RenderJourney(request->callid, *found));
+}
+
 struct Route {
   const char* method;
   const char* pattern;  // '/'-separated; ':x' segments capture
   Handler handler;
+  Dialect dialect = Dialect::kGenesys;
+  bool read_only = false;  // a POST that only reads: its reply waits for no sync
 };
 
 using query::ExtensionWrite;
 using storage::OwnerKind;
 
 #define CS "/genesys/1/cs"
+#define NATIVE "/contextd/v1"
+#define PEGA_REST "/prweb/PRRestService/PegaMKTContainer"
+#define PEGA_API "/prweb/api/PegaMKTContainer"
+constexpr Dialect kNative = Dialect::kNative;
+constexpr Dialect kPega = Dialect::kPega;
 constexpr Route kRoutes[] = {
-    {"GET", "/health", Health},
-    {"GET", "/contextd/v1/latency", Latency},
-    {"POST", "/contextd/v1/latency/reset", ResetLatency},
+    {"GET", "/health", Health, kNative},
+    {"GET", NATIVE "/latency", Latency, kNative},
+    {"POST", NATIVE "/latency/reset", ResetLatency, kNative, true},
+    {"POST", NATIVE "/interactions", IngestInteractions, kNative},
+    {"GET", NATIVE "/interactions", QueryInteractions, kNative},
+    {"PUT", NATIVE "/customers/:cid", PutCustomerKeys, kNative},
+    {"GET", NATIVE "/customers/:cid", GetCustomerKeys, kNative},
+    {"POST", PEGA_REST "/V2/CaptureResponse", CaptureResponse<CaptureVersion::kV2>, kPega},
+    {"POST", PEGA_REST "/V2/CaptureResponse/Initiate", CaptureResponse<CaptureVersion::kV2>, kPega},
+    {"POST", PEGA_REST "/V3/CaptureResponse", CaptureResponse<CaptureVersion::kV3>, kPega},
+    {"POST", PEGA_REST "/V3/CaptureResponse/Initiate", CaptureResponse<CaptureVersion::kV3>, kPega},
+    {"POST", PEGA_REST "/V2/CustomerOfferHistory", OfferHistoryPost, kPega, true},
+    {"GET", PEGA_REST "/V2/CustomerOfferHistory", OfferHistoryGet, kPega},
+    {"POST", PEGA_API "/V2/CaptureResponse", CaptureResponse<CaptureVersion::kV2>, kPega},
+    {"POST", PEGA_API "/V2/CaptureResponse/Initiate", CaptureResponse<CaptureVersion::kV2>, kPega},
+    {"POST", PEGA_API "/V3/CaptureResponse", CaptureResponse<CaptureVersion::kV3>, kPega},
+    {"POST", PEGA_API "/V3/CaptureResponse/Initiate", CaptureResponse<CaptureVersion::kV3>, kPega},
+    {"POST", PEGA_API "/V2/CustomerOfferHistory", OfferHistoryPost, kPega, true},
+    {"GET", PEGA_API "/V2/CustomerOfferHistory", OfferHistoryGet, kPega},
+    {"POST", "/lcm/messages", CustomerJourney, Dialect::kLcm, true},
     {"POST", CS "/services/start", StartService},
     {"GET", CS "/services/:sid", GetService},
     {"DELETE", CS "/services/:sid", DeleteService},
@@ -425,6 +703,18 @@ constexpr Route kRoutes[] = {
      WriteExtension<Target::kTask, ExtensionWrite::kMerge>},
 };
 #undef CS
+#undef NATIVE
+#undef PEGA_REST
+#undef PEGA_API
+
+// The dialect of a path no route matches, by its prefix.
+Dialect DialectOfPath(const std::vector<std::string>& segments) {
+  if (segments.empty()) return Dialect::kGenesys;
+  if (segments[0] == "contextd") return Dialect::kNative;
+  if (segments[0] == "prweb") return Dialect::kPega;
+  if (segments[0] == "lcm") return Dialect::kLcm;
+  return Dialect::kGenesys;
+}
 
 // A route with its pattern split into segments once.
 struct CompiledRoute {
@@ -485,7 +775,7 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     for (const CompiledRoute& route : CompiledRoutes()) {
       top_score = std::max(top_score, MatchScore(route, target->segments));
     }
-    if (top_score < 0) return HttpError(404, "no such resource");
+    if (top_score < 0) return HttpError(404, "no such resource", DialectOfPath(target->segments));
     const CompiledRoute* best = nullptr;
     std::string allow;
     for (const CompiledRoute& route : CompiledRoutes()) {
@@ -499,16 +789,19 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     }
     if (best == nullptr) {
       ApiResponse r = HttpError(
-          405, "method " + std::string(request.method) + " is not allowed here; allowed: " + allow);
+          405, "method " + std::string(request.method) + " is not allowed here; allowed: " + allow,
+          DialectOfPath(target->segments));
       r.allow = std::move(allow);
       return r;
     }
-    Call call{request, {}, target->params, *latencies_};
+    const Route& route = *best->route;
+    Call call{request, {}, target->params, route.dialect, *history_, *latencies_};
     for (size_t i = 0; i < best->parts.size(); ++i) {
       if (best->parts[i].front() == ':') call.captures.push_back(std::move(target->segments[i]));
     }
-    ApiResponse reply = best->route->handler(*engine_, call);
-    reply.route = static_cast<int>(best->route - kRoutes);
+    ApiResponse reply = route.handler(*engine_, call);
+    reply.route = static_cast<int>(&route - kRoutes);
+    reply.wrote = request.method != "GET" && !route.read_only && reply.status < 300;
     return reply;
   } catch (const std::exception& e) {
     return ErrorResponse(absl::InternalError(e.what()));

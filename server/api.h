@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "query/engine.h"
+#include "query/history.h"
 #include "server/latency.h"
 #include "server/uri.h"
 #include "storage/model.h"
@@ -21,30 +22,43 @@ struct ApiRequest {
   storage::TimeMs now_ms = 0;
 };
 
+// Which API family a route belongs to: it decides the shape of error bodies.
+enum class Dialect {
+  kGenesys,  // {"message","exception"}; unknown ids are 400 NotFoundException
+  kNative,   // /contextd/v1: {"message"}; unknown ids are 404
+  kPega,     // /prweb: {"Status":"ERROR","Message"}
+  kLcm,      // /lcm: the CustomerJourney envelope with a WS_Error
+};
+
 struct ApiResponse {
   int status = 200;
   std::string body;   // JSON, or empty for 204 and body-less replies
   std::string allow;  // for 405: the methods the path accepts, comma-separated
   int route = -1;     // index into Api::RouteNames() of the route that served it
+  bool wrote = false;  // a successful write: acknowledge it only once durable
 };
 
 // The error body and status for `status`, the one mapping from error codes to HTTP:
-// NotFound -> 400 with NotFoundException (Genesys answers unknown ids with 400); other client
-// errors -> 400; ResourceExhausted -> 413; Unavailable -> 503; anything else -> 500 with a
-// generic message (the real one goes to the log).
-ApiResponse ErrorResponse(const absl::Status& status);
+// NotFound -> 400 (Genesys answers unknown ids with 400 NotFoundException; the native API
+// with 404); other client errors -> 400; ResourceExhausted -> 413; Unavailable -> 503;
+// anything else -> 500 with a generic message (the real one goes to the log). The body has
+// the dialect's error shape.
+ApiResponse ErrorResponse(const absl::Status& status, Dialect dialect = Dialect::kGenesys);
 
 // An error reply with an explicit HTTP status (404, 405, 408, 413, ...).
-ApiResponse HttpError(int http_status, std::string_view message);
+ApiResponse HttpError(int http_status, std::string_view message,
+                      Dialect dialect = Dialect::kGenesys);
 
-// Routes and serves the Context Services API and /health. Handlers parse, call the engine,
-// render; they hold no business logic.
-// Thread-safety: thread-safe (holds only the engine pointer).
+// Routes and serves every dialect: Context Services, the native API (/contextd/v1, /health),
+// Pega and LCM. Handlers parse, call the engine or the history, render; they hold no
+// business logic.
+// Thread-safety: thread-safe (holds only pointers to thread-safe objects).
 class Api {
  public:
-  // Neither is owned; both must outlive the Api. `latencies` is served at
+  // None is owned; all must outlive the Api. `latencies` is served at
   // GET /contextd/v1/latency (reset by POST /contextd/v1/latency/reset).
-  Api(query::Engine* engine, RouteLatencies* latencies) : engine_(engine), latencies_(latencies) {}
+  Api(query::Engine* engine, query::History* history, RouteLatencies* latencies)
+      : engine_(engine), history_(history), latencies_(latencies) {}
 
   // Never throws for any input; internal failures become a 500 reply.
   ApiResponse Handle(const ApiRequest& request);
@@ -59,6 +73,7 @@ class Api {
 
  private:
   query::Engine* engine_;      // not owned
+  query::History* history_;    // not owned
   RouteLatencies* latencies_;  // not owned
 };
 

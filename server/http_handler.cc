@@ -204,8 +204,13 @@ class Handler final : public Http::Handler {
   HTTP_PROTOTYPE(Handler)
 
   // `committer` is null unless writes wait for their sync (Durability::kAlways).
-  Handler(Api* api, RouteLatencies* latencies, size_t max_body, Committer* committer)
-      : api_(api), latencies_(latencies), max_body_(max_body), committer_(committer) {}
+  Handler(Api* api, RouteLatencies* latencies, size_t max_body, Committer* committer,
+          std::optional<int64_t> fixed_now_ms)
+      : api_(api),
+        latencies_(latencies),
+        max_body_(max_body),
+        committer_(committer),
+        fixed_now_ms_(fixed_now_ms) {}
 
   // Not reached: onInput below frames and dispatches every request itself. (Timeouts are
   // answered by Pistache's transport with a body-less 408 and never reach a handler.)
@@ -319,13 +324,13 @@ class Handler final : public Http::Handler {
     request.target = head.target;
     request.body = std::string_view(conn.buf).substr(head.head_bytes, head.content_length);
     request.tenant = head.tenant;
-    request.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    request.now_ms = fixed_now_ms_ ? *fixed_now_ms_
+                                   : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count();
     ApiResponse reply = api_->Handle(request);
 
-    const bool is_write = head.method == "POST" || head.method == "PUT" || head.method == "DELETE";
-    const bool needs_sync = is_write && reply.status < 300;
+    const bool needs_sync = reply.wrote;
     Respond(peer, state, Http::ResponseWriter(head.version, transport(), this, peer),
             std::move(reply), head.close, head.method == "HEAD", needs_sync, started);
     conn.buf.erase(0, head.head_bytes + head.content_length);
@@ -427,6 +432,7 @@ class Handler final : public Http::Handler {
   RouteLatencies* latencies_;  // not owned
   size_t max_body_;
   Committer* committer_;  // not owned; may be null
+  std::optional<int64_t> fixed_now_ms_;
 };
 
 // Fsyncs the WAL every `interval` until stopped (Durability::kBatch).
@@ -497,7 +503,7 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
       impl_->periodic = std::make_unique<PeriodicSync>(impl_->api, std::chrono::milliseconds(10));
     }
     impl_->endpoint->setHandler(Http::make_handler<Handler>(
-        impl_->api, impl_->latencies, o.max_body_bytes, impl_->committer.get()));
+        impl_->api, impl_->latencies, o.max_body_bytes, impl_->committer.get(), o.fixed_now_ms));
     impl_->endpoint->serveThreaded();
     return static_cast<uint16_t>(impl_->endpoint->getPort());
   } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,8 @@ struct HttpOptions {
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
   Durability durability = Durability::kAlways;
+  // For tests: every request sees this time as `now` instead of the system clock.
+  std::optional<int64_t> fixed_now_ms;
 };
 
 // The HTTP front end: a Pistache endpoint whose handler frames requests itself before

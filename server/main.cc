@@ -11,6 +11,8 @@
 #include <string_view>
 
 #include "query/engine.h"
+#include "query/history.h"
+#include "query/timestamp.h"
 #include "server/api.h"
 #include "server/http_handler.h"
 #include "server/import.h"
@@ -36,6 +38,8 @@ Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded Rocks
                          none: acknowledged at once, never fsynced by contextd (a machine
                            crash may lose the last seconds; a process crash loses nothing)
   --max-body-bytes=N     largest accepted request body (default 1048576)
+  --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
+                           instead of the system clock
   --help                 print this help
 
 On start it prints "contextd listening on ADDR:PORT". SIGINT or SIGTERM stop it cleanly.
@@ -81,6 +85,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
       flags->http.durability = contextd::server::Durability::kNone;
     } else if (name == "--max-body-bytes" && ParseNumber(value, uint64_t{1} << 30, &n) && n > 0) {
       flags->http.max_body_bytes = n;
+    } else if (name == "--fixed-now" && contextd::query::ParseTimestamp(value).ok()) {
+      flags->http.fixed_now_ms = *contextd::query::ParseTimestamp(value);
     } else {
       std::fprintf(stderr, "contextd: bad flag '%s'\n\n%s", argv[i], kUsage);
       return false;
@@ -124,7 +130,8 @@ int main(int argc, char** argv) {
   }
   contextd::query::Engine engine(store->get());
   contextd::server::RouteLatencies latencies(contextd::server::Api::RouteNames());
-  contextd::server::Api api(&engine, &latencies);
+  contextd::query::History history(store->get());
+  contextd::server::Api api(&engine, &history, &latencies);
   contextd::server::HttpServer server(&api, &latencies, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
