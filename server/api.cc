@@ -412,8 +412,7 @@ ApiResponse IngestInteractions(query::Engine&, const Call& c) {
     std::string_view body = c.request.body;
     absl::StatusOr<storage::Value> whole = ParseJson(body);
     if (whole.ok()) {
-      ASSIGN_OR_RETURN(storage::Interaction x,
-                       ParseNativeInteraction(*whole, c.request.now_ms));
+      ASSIGN_OR_RETURN(storage::Interaction x, ParseNativeInteraction(*whole, c.request.now_ms));
       records.push_back(std::move(x));
     } else {
       while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
@@ -456,8 +455,8 @@ ApiResponse IngestInteractions(query::Engine&, const Call& c) {
 ApiResponse QueryInteractions(query::Engine&, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     static constexpr std::string_view kKnown[] = {
-        "customer_id", "account_number", "contact_number", "from", "to", "channel",
-        "campaign",    "limit"};
+        "customer_id", "account_number", "contact_number", "from",
+        "to",          "channel",        "campaign",       "limit"};
     for (const auto& [k, v] : c.params) {
       if (std::find(std::begin(kKnown), std::end(kKnown), k) == std::end(kKnown)) {
         return absl::InvalidArgumentError("parameter '" + k + "': unknown parameter");
@@ -479,8 +478,8 @@ ApiResponse QueryInteractions(query::Engine&, const Call& c) {
       return absl::InvalidArgumentError(
           "exactly one of customer_id, account_number, contact_number is required");
     }
-    for (auto [name, bound] : {std::pair{"from", &q.range.from_ms},
-                               std::pair{"to", &q.range.to_ms}}) {
+    for (auto [name, bound] :
+         {std::pair{"from", &q.range.from_ms}, std::pair{"to", &q.range.to_ms}}) {
       ASSIGN_OR_RETURN(std::string text, OneParam(c, name));
       if (text.empty()) continue;
       absl::StatusOr<storage::TimeMs> t = query::ParseTimestamp(text);

@@ -32,9 +32,9 @@ enum class Dialect {
 
 struct ApiResponse {
   int status = 200;
-  std::string body;   // JSON, or empty for 204 and body-less replies
-  std::string allow;  // for 405: the methods the path accepts, comma-separated
-  int route = -1;     // index into Api::RouteNames() of the route that served it
+  std::string body;    // JSON, or empty for 204 and body-less replies
+  std::string allow;   // for 405: the methods the path accepts, comma-separated
+  int route = -1;      // index into Api::RouteNames() of the route that served it
   bool wrote = false;  // a successful write: acknowledge it only once durable
 };
 

@@ -114,8 +114,9 @@ absl::StatusOr<storage::Interaction> ParseNativeInteraction(const Value& json,
   }
   ASSIGN_OR_RETURN(x.direction, Direction("direction", x.direction));
   if (!x.pega_interaction_id.empty()) {
-    ASSIGN_OR_RETURN(x.pega_interaction_id,
-                     PegaInteractionId("pega_interaction_id", Value::String(x.pega_interaction_id)));
+    ASSIGN_OR_RETURN(
+        x.pega_interaction_id,
+        PegaInteractionId("pega_interaction_id", Value::String(x.pega_interaction_id)));
   }
   return x;
 }

@@ -29,7 +29,8 @@ inline constexpr HistoryField kHistoryFields[] = {
     {"time", "OutcomeTime", "CallCompletedTime"},  // + LCM CallCompletedDate/Month/Year/TimeFormat
     {"customer_id", "CustomerID", "", &storage::Interaction::customer_id},  // Pega V3: SubjectID
     {"account_number", "", "AccountNumber", &storage::Interaction::account_number},
-    {"contact_number", "", "ContactValue", &storage::Interaction::contact_number},  // request: ContactNumber
+    {"contact_number", "", "ContactValue",
+     &storage::Interaction::contact_number},  // request: ContactNumber
     {"channel", "Channel", "ChannelType"},
     {"direction", "Direction", "CallType", &storage::Interaction::direction},
     {"campaign", "CampaignID", "CampaignName", &storage::Interaction::campaign},
@@ -49,7 +50,7 @@ inline constexpr HistoryField kHistoryFields[] = {
     {"external_id", "ExternalID", "ContactID", &storage::Interaction::external_id},
     {"pega_interaction_id", "InteractionID", "", &storage::Interaction::pega_interaction_id},
     {"negotiation_actions", "OfferHistory", ""},  // Pega: [{"Name": action}, ...]
-    {"attributes", "", ""},  // Pega: every other CaptureResponse result field
+    {"attributes", "", ""},                       // Pega: every other CaptureResponse result field
 };
 
 // Channel names: canonical (stored) <-> Pega <-> LCM ChannelID / ChannelType code (0: none).
@@ -88,7 +89,7 @@ absl::StatusOr<std::string> Direction(std::string_view field, std::string_view t
 // `time` absent: `now_ms`. `interaction_id` is set by the server and refused. Unknown fields
 // are refused so that a typo is not silently dropped. InvalidArgument naming the field.
 absl::StatusOr<storage::Interaction> ParseNativeInteraction(const storage::Value& json,
-                                                   storage::TimeMs now_ms);
+                                                            storage::TimeMs now_ms);
 
 // Records in the native representation: {"interactions":[...]}.
 std::string RenderNativeInteractions(const std::vector<storage::Interaction>& records);

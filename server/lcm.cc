@@ -13,14 +13,12 @@ namespace {
 
 using storage::Value;
 
-constexpr const char* kMonths[] = {"January", "February", "March",     "April",
-                                   "May",     "June",     "July",      "August",
-                                   "September", "October", "November", "December"};
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
 constexpr int kMaxMonths = 120;
 
-absl::Status Invalid(std::string message) {
-  return absl::InvalidArgumentError(std::move(message));
-}
+absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(std::move(message)); }
 
 // A member given as a string or an integer, as text; "" when absent or null.
 absl::StatusOr<std::string> TextOrNumber(const Value& object, std::string_view field) {
@@ -60,7 +58,8 @@ absl::StatusOr<JourneyRequest> ParseJourneyRequest(const Value& body, std::strin
   if (body.kind != Value::Kind::kObject) return Invalid("the message must be a JSON object");
   auto member = [&](std::string_view name, std::string_view want) -> absl::Status {
     const Value* v = storage::FindField(body.object, name);
-    if (v == nullptr || v->kind != Value::Kind::kString || !EqualsIgnoringCase(v->string_value, want)) {
+    if (v == nullptr || v->kind != Value::Kind::kString ||
+        !EqualsIgnoringCase(v->string_value, want)) {
       return Invalid(std::string(name) + ": expected \"" + std::string(want) + "\"");
     }
     return absl::OkStatus();
@@ -153,9 +152,9 @@ std::string RenderJourney(std::string_view callid,
     w.Key("AgentComment");
     w.String(x.agent_comment);
     w.Key("CallCompletedTime");
-    w.String(std::to_string(c.month) + "/" + std::to_string(c.day) + "/" +
-             std::to_string(c.year) + " " + std::to_string(hour12) + ":" + Digits(c.minute, 2) +
-             ":" + Digits(c.second, 2) + " " + am_pm);
+    w.String(std::to_string(c.month) + "/" + std::to_string(c.day) + "/" + std::to_string(c.year) +
+             " " + std::to_string(hour12) + ":" + Digits(c.minute, 2) + ":" + Digits(c.second, 2) +
+             " " + am_pm);
     w.Key("CallCompletedDate");
     w.String(std::to_string(c.day));
     w.Key("CallCompletedMonth");

@@ -26,8 +26,8 @@ struct JourneyRequest {
 // the WS_Error envelope ("Callid is empty", "Invalid Call ID:<id>" when neither key is
 // given); `callid` is set as soon as it is read, for that envelope.
 absl::StatusOr<JourneyRequest> ParseJourneyRequest(const storage::Value& body,
-                                                   std::string_view tenant,
-                                                   storage::TimeMs now_ms, std::string* callid);
+                                                   std::string_view tenant, storage::TimeMs now_ms,
+                                                   std::string* callid);
 
 // The CustomerJourney response envelope with one element per record, in the given order.
 std::string RenderJourney(std::string_view callid,

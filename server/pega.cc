@@ -63,10 +63,10 @@ absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(const Val
     return absl::InvalidArgumentError("request body must be a JSON object");
   }
   const bool v3 = version == CaptureVersion::kV3;
-  ASSIGN_OR_RETURN(std::string container, v3 ? RequiredText(body, "ContainerName")
-                                             : OptionalText(body, "ContainerName"));
-  ASSIGN_OR_RETURN(std::string customer, v3 ? OptionalText(body, "SubjectID")
-                                            : RequiredText(body, "CustomerID"));
+  ASSIGN_OR_RETURN(std::string container,
+                   v3 ? RequiredText(body, "ContainerName") : OptionalText(body, "ContainerName"));
+  ASSIGN_OR_RETURN(std::string customer,
+                   v3 ? OptionalText(body, "SubjectID") : RequiredText(body, "CustomerID"));
   std::string context;
   if (v3) {
     ASSIGN_OR_RETURN(context, OptionalText(body, "ContextName"));

@@ -22,8 +22,9 @@ enum class CaptureVersion { kV2, kV3 };
 // Treatment, Journey, ...) and ContainerName / ContextName are kept as attributes;
 // Identifier is derived on read, not stored. InvalidArgument "<field> is required" or
 // naming the field at fault.
-absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(
-    const storage::Value& body, CaptureVersion version, storage::TimeMs now_ms);
+absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(const storage::Value& body,
+                                                                       CaptureVersion version,
+                                                                       storage::TimeMs now_ms);
 
 // The customer id of a CustomerOfferHistory POST body ({"CustomerID":"..."}); other members
 // are ignored. InvalidArgument "CustomerID is required".

@@ -37,7 +37,8 @@ class InteractionStoreTest : public ::testing::Test {
 
   std::vector<TimeMs> Times(InteractionKey by, std::string key, TimeRange range = {},
                             size_t limit = 1000, std::string tenant = "t") {
-    auto found = store_->ScanInteractions({std::move(tenant), by, std::move(key), range, limit, nullptr});
+    auto found =
+        store_->ScanInteractions({std::move(tenant), by, std::move(key), range, limit, nullptr});
     EXPECT_TRUE(found.ok()) << found.status();
     std::vector<TimeMs> times;
     if (found.ok()) {
@@ -79,8 +80,7 @@ TEST_F(InteractionStoreTest, CodecRoundTripsEveryField) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, x);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    EXPECT_EQ(DecodeInteraction(bytes.substr(0, n)).status().code(),
-              absl::StatusCode::kDataLoss)
+    EXPECT_EQ(DecodeInteraction(bytes.substr(0, n)).status().code(), absl::StatusCode::kDataLoss)
         << n;
   }
 }
