@@ -89,6 +89,15 @@ w=b['BM_StorageQueryOneDayWindow/100000']/b['BM_StorageQueryOneDayWindow/10']
 a=b['BM_StorageQueryActive/100000']/b['BM_StorageQueryActive/10']
 print(json.dumps({'window_1day_us':{'10':b['BM_StorageQueryOneDayWindow/10'],'100000':b['BM_StorageQueryOneDayWindow/100000'],'ratio':round(w,2)},'active_us':{'10':b['BM_StorageQueryActive/10'],'100000':b['BM_StorageQueryActive/100000'],'ratio':round(a,2)}}))")
 
+say "history micro-benchmark (Google Benchmark)"
+"$build/bench/history_bench" --benchmark_format=json --benchmark_out="$work/history.json" \
+  --benchmark_out_format=json >/dev/null
+history=$(python3 -c "
+import json
+b={x['name']:x['real_time'] for x in json.load(open('$work/history.json'))['benchmarks']}
+n='BM_HistoryThreeMonthWindow/'
+print(json.dumps({'window_3month_us':{'30':b[n+'30'],'100000':b[n+'100000'],'ratio':round(b[n+'100000']/b[n+'30'],2)}}))")
+
 say "data sets: $scale services ($customers customers, $keys contact keys) and $small"
 mkdir -p "$work/data" "$work/small"
 "$build/bench/datagen" --services="$scale" --customers="$customers" --keys="$keys" --end-ms="$end_ms" "$work/data" >&2
@@ -176,6 +185,7 @@ r = {
   "scale": $scale, "customers": $customers, "contact_keys": $keys, "duration_s": $duration,
   "connections": $conns, "machine": "$(nproc) cores",
   "storage_micro": $storage,
+  "history_micro": $history,
   "import_services_per_s": int("${import_rate:-0}" or 0),
   "reads": {"contextd": $reads, "contextd_server_side": $reads_server,
             "postgresql": $pg_reads, "ceiling": $ceiling,
@@ -217,6 +227,8 @@ sm = r["flat"]["small_server_side_anonymous_active"]
 print(f"flat: server-side anonymous-active p50 at {r['flat']['small_services']} services {sm['p50_us']} us (half load)")
 st = r["storage_micro"]
 print(f"storage micro: 1-day window 10 -> 10^5 services {st['window_1day_us']['ratio']}x, active {st['active_us']['ratio']}x")
+hm = r["history_micro"]["window_3month_us"]
+print(f"history micro: 3-month window (30 rows) at 30 -> 10^5 records {hm['30']:.1f} -> {hm['100000']:.1f} us, {hm['ratio']}x")
 print(f"import: {r['import_services_per_s']} services/s; contextd RSS serving: {r['contextd_rss_kb'] // 1024} MiB")
 print(f"figures: {sys.argv[1]}")
 PY
