@@ -1,8 +1,9 @@
 // Interaction history cost against history size: a customer with 30, 10^3 or 10^5 records
 // (as CaptureResponse or native ingest store them), read for the last 3 months (30 records
-// in that window whatever the history; the rest is older, so 30 = only the window) through query::History, as Pega's
-// CustomerOfferHistory-by-window and LCM's GetCustomerJourney (MonthType=3, voice only) do.
-// The cost must not grow with history: the read covers only the window's key range.
+// in that window whatever the history; the rest is older, so 30 = only the window) through
+// query::History, as Pega's CustomerOfferHistory-by-window and LCM's GetCustomerJourney
+// (MonthType=3, voice only) do. The cost must not grow with history: the read covers only the
+// window's key range.
 //
 //   make bench     (or build/bench/history_bench)
 

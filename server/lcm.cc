@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
 
 #include "query/timestamp.h"
 #include "server/history_fields.h"
@@ -51,7 +54,39 @@ std::string Digits(unsigned v, int width) {
   return buf;
 }
 
+// Set once by SetLcmTimeZone before threads start; read-only afterwards.
+bool local_zone = false;
+
+// The calendar fields of `time_ms` in the configured zone.
+query::CivilTime LcmCivil(storage::TimeMs time_ms) {
+  if (!local_zone) return query::ToCivil(time_ms);
+  const std::time_t seconds =
+      static_cast<std::time_t>(time_ms >= 0 ? time_ms / 1000 : (time_ms - 999) / 1000);
+  std::tm tm{};
+  if (localtime_r(&seconds, &tm) == nullptr) return query::ToCivil(time_ms);
+  query::CivilTime c;
+  c.year = tm.tm_year + 1900;
+  c.month = static_cast<unsigned>(tm.tm_mon + 1);
+  c.day = static_cast<unsigned>(tm.tm_mday);
+  c.hour = static_cast<unsigned>(tm.tm_hour);
+  c.minute = static_cast<unsigned>(tm.tm_min);
+  c.second = static_cast<unsigned>(tm.tm_sec);
+  return c;
+}
+
 }  // namespace
+
+absl::Status SetLcmTimeZone(const std::string& zone) {
+  if (zone == "UTC") return absl::OkStatus();
+  if (zone.empty() || zone.find("..") != std::string::npos || zone[0] == '/' ||
+      !std::filesystem::is_regular_file("/usr/share/zoneinfo/" + zone)) {
+    return absl::InvalidArgumentError("unknown time zone '" + zone + "'");
+  }
+  setenv("TZ", zone.c_str(), 1);
+  tzset();
+  local_zone = true;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<JourneyRequest> ParseJourneyRequest(const Value& body, std::string_view tenant,
                                                    storage::TimeMs now_ms, std::string* callid) {
@@ -130,7 +165,7 @@ std::string RenderJourney(std::string_view callid,
     }
   };
   for (const storage::Interaction& x : records) {
-    const query::CivilTime c = query::ToCivil(x.time_ms);
+    const query::CivilTime c = LcmCivil(x.time_ms);
     const unsigned hour12 = c.hour % 12 == 0 ? 12 : c.hour % 12;
     const char* am_pm = c.hour < 12 ? "AM" : "PM";
     const ChannelName* channel = FindChannel(x.channel);

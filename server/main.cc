@@ -16,6 +16,7 @@
 #include "server/api.h"
 #include "server/http_handler.h"
 #include "server/import.h"
+#include "server/lcm.h"
 #include "storage/rocksdb_store.h"
 
 namespace {
@@ -38,6 +39,7 @@ Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded Rocks
                          none: acknowledged at once, never fsynced by contextd (a machine
                            crash may lose the last seconds; a process crash loses nothing)
   --max-body-bytes=N     largest accepted request body (default 1048576)
+  --lcm-time-zone=ZONE   IANA zone of LCM GetCustomerJourney times (default UTC)
   --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
                            instead of the system clock
   --help                 print this help
@@ -48,6 +50,7 @@ On start it prints "contextd listening on ADDR:PORT". SIGINT or SIGTERM stop it 
 struct Flags {
   contextd::server::HttpOptions http;
   std::string data_dir = "./data";
+  std::string lcm_time_zone = "UTC";
 };
 
 bool ParseNumber(std::string_view text, uint64_t max, uint64_t* out) {
@@ -85,6 +88,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
       flags->http.durability = contextd::server::Durability::kNone;
     } else if (name == "--max-body-bytes" && ParseNumber(value, uint64_t{1} << 30, &n) && n > 0) {
       flags->http.max_body_bytes = n;
+    } else if (name == "--lcm-time-zone" && !value.empty()) {
+      flags->lcm_time_zone = std::string(value);
     } else if (name == "--fixed-now" && contextd::query::ParseTimestamp(value).ok()) {
       flags->http.fixed_now_ms = *contextd::query::ParseTimestamp(value);
     } else {
@@ -107,6 +112,11 @@ int main(int argc, char** argv) {
   if (help) {
     std::fputs(kUsage, stdout);
     return 0;
+  }
+
+  if (absl::Status s = contextd::server::SetLcmTimeZone(flags.lcm_time_zone); !s.ok()) {
+    std::fprintf(stderr, "contextd: %s\n", std::string(s.message()).c_str());
+    return 2;
   }
 
   // Block the stop signals before any thread starts, so only sigwait below receives them.

@@ -250,6 +250,20 @@ TEST_F(HistoryTest, LcmReferenceExampleAfternoon) {
   EXPECT_TRUE(SameJson(Json(r), *want)) << r.body;
 }
 
+TEST_F(HistoryTest, LcmTimesRenderInTheConfiguredZone) {
+  StartServer({"--sync", "none", "--fixed-now", kNow, "--lcm-time-zone", "America/New_York"});
+  Ingest(R"({"account_number":"A","channel":"voice","time":"2023-11-03T16:05:09Z"})");
+  Ingest(R"({"account_number":"A","channel":"voice","time":"2024-01-10T03:30:00Z"})");
+  // EDT (UTC-4) in November before the 5th; EST (UTC-5) in January, the day before in UTC.
+  HttpReply r = Journey(R"({"AccountNumber":"A","ChannelID":2,"MonthType":12})");
+  EXPECT_EQ(JourneyTimes(r),
+            (std::vector<std::string>{"1/9/2024 10:30:00 PM", "11/3/2023 12:05:09 PM"}));
+  Value v = Json(r);
+  const Value& newest = Field(*Field(v, "message"), "response")->array.at(0);
+  EXPECT_EQ(Field(newest, "CallCompletedDate")->string_value, "9");
+  EXPECT_EQ(Field(newest, "CallCompletedTimeFormat")->string_value, "10:30 PM");
+}
+
 TEST_F(HistoryTest, CaptureResponseIsReadableThroughEveryDialect) {
   HttpReply keys =
       client_->Request("PUT", "/contextd/v1/customers/C-4471",
