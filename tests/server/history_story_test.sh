@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's interaction-history walk-through, run with curl against the real binary.
+set -euo pipefail
+bin=$1
+dir=$(mktemp -d)
+out=$(mktemp)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
+"$bin" --port 0 --data-dir "$dir" --sync none >"$out" &
+pid=$!
+for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
+port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
+b=http://127.0.0.1:$port
+
+expect() {  # expect NAME ACTUAL PATTERN
+  if [[ "$2" != *"$3"* ]]; then echo "FAIL $1: got $2, want $3"; exit 1; fi
+  echo "ok $1"
+}
+
+expect keys "$(curl -sS -X PUT $b/contextd/v1/customers/C-4471 -d '{"account_number":"4|3|12|0|0|51|1"}')" \
+  '"account_number":"4|3|12|0|0|51|1"'
+expect capture "$(curl -sS -X POST $b/prweb/PRRestService/PegaMKTContainer/V2/CaptureResponse -d '{"CustomerID":"C-4471",
+  "RankedResults":[{"Name":"TravelCard","Issue":"Sales","Group":"Cards","InteractionID":"-5120394857720391122",
+  "Outcome":"Accepted","Behaviour":"Positive","Channel":"CallCenter","Direction":"Inbound","CampaignID":"NBA"}]}')" \
+  '{"Status":"OK","Message":"Response captured successfully"}'
+history=$(curl -sS "$b/prweb/api/PegaMKTContainer/V2/CustomerOfferHistory?CustomerID=C-4471")
+expect offer-history "$history" '"Identifier":"/Sales/Cards/TravelCard"'
+expect offer-time "$history" ' GMT"'
+journey=$(curl -sS -X POST $b/lcm/messages -d '{"channel":"LCM","topic":"WebService","subtopic":"GetCustomerJourney",
+  "data":{"callid":"77001","AccountNumber":"4|3|12|0|0|51|1","ChannelID":"2","MonthType":"6"}}')
+expect journey "$journey" '"callid":"77001","response":[{"ContactID":"","CampaignName":"NBA"'
+expect journey-type "$journey" '"ChannelType":2'
+bad=$(curl -sS -w ' %{http_code}' -X POST $b/lcm/messages -d '{"channel":"LCM","topic":"WebService","subtopic":"GetCustomerJourney","data":{"ChannelID":2,"MonthType":3}}')
+expect journey-error "$bad" '"errorMessage":"Callid is empty","msg":"Invalid Call ID."}}} 400'
+echo "1 passed, 0 failed"
