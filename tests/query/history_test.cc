@@ -23,7 +23,7 @@ Interaction Record(std::string customer, storage::TimeMs time_ms, std::string ch
 class HistoryTest : public ::testing::Test {
  protected:
   std::vector<storage::TimeMs> Times(HistoryQuery q) {
-    q.tenant = "t";
+    q.tenant = tenant_;
     auto found = history_.Query(q);
     EXPECT_TRUE(found.ok()) << found.status();
     std::vector<storage::TimeMs> times;
@@ -33,6 +33,7 @@ class HistoryTest : public ::testing::Test {
     return times;
   }
 
+  const std::string tenant_ = "t";
   testing::TempDir dir_;
   std::unique_ptr<storage::Store> store_ = testing::OpenTestStore(dir_.path());
   History history_{store_.get()};

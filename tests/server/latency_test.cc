@@ -16,7 +16,9 @@ TEST(LatencyHistogramTest, BucketsCoverEveryValueWithin3Percent) {
     uint64_t upper = LatencyHistogram::UpperBoundOf(b);
     EXPECT_GE(upper, v);
     EXPECT_LE(static_cast<double>(upper), static_cast<double>(v) * 1.032 + 1);
-    if (b > 0) EXPECT_LT(LatencyHistogram::UpperBoundOf(b - 1), v);
+    if (b > 0) {
+      EXPECT_LT(LatencyHistogram::UpperBoundOf(b - 1), v);
+    }
   }
 }
 
