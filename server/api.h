@@ -1,7 +1,9 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -20,6 +22,17 @@ struct ApiRequest {
   std::string_view body;
   std::string tenant;  // from the ContactCenterId header; "" is the default tenant
   storage::TimeMs now_ms = 0;
+  // Authorization, Cookie, X-CSRF-TOKEN and Upgrade as received, names lower-case; not owned.
+  const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
+
+  // The value of header `name` (lower-case), or "".
+  std::string_view Header(std::string_view name) const {
+    if (headers == nullptr) return {};
+    for (const auto& [n, v] : *headers) {
+      if (n == name) return v;
+    }
+    return {};
+  }
 };
 
 // Which API family a route belongs to: it decides the shape of error bodies.
@@ -31,11 +44,21 @@ enum class Dialect {
 };
 
 struct ApiResponse {
+  // Sends the final reply of a held request; callable from any thread, once (later calls
+  // are ignored).
+  using Complete = std::function<void(ApiResponse)>;
+
   int status = 200;
   std::string body;    // JSON, or empty for 204 and body-less replies
   std::string allow;   // for 405: the methods the path accepts, comma-separated
   int route = -1;      // index into Api::RouteNames() of the route that served it
   bool wrote = false;  // a successful write: acknowledge it only once durable
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
+  // Set for a reply that is not ready yet (a CometD connect held until a message or a
+  // timeout): the HTTP layer calls hold(complete, false) once the request is parked, and
+  // hold(complete, true) when the reply must be completed at once (the client sent a next
+  // request on the connection). The other fields are unused then.
+  std::function<void(Complete, bool now)> hold;
 };
 
 // The error body and status for `status`, the one mapping from error codes to HTTP:

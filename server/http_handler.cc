@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -43,9 +44,79 @@ struct RequestHead {
   std::string target;
   Http::Version version = Http::Version::Http11;
   size_t content_length = 0;
-  bool close = false;  // the client asked to close after this request
+  bool chunked = false;  // Transfer-Encoding: chunked (then content_length is 0)
+  bool close = false;    // the client asked to close after this request
   bool expect_continue = false;
-  std::string tenant;  // ContactCenterId
+  std::string tenant;                                        // ContactCenterId
+  std::vector<std::pair<std::string, std::string>> headers;  // kPassedHeaders, lower-case names
+};
+
+// Request headers handed to the Api (ApiRequest::headers).
+constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie", "x-csrf-token",
+                                               "upgrade"};
+
+// Decodes a chunked request body incrementally, as its bytes arrive.
+class ChunkDecoder {
+ public:
+  enum class State { kMore, kDone, kError };
+
+  // `wire` holds every body byte received so far (from the end of the head). Returns kDone
+  // once the last chunk and the trailers are in (body() and wire_bytes() then hold the
+  // result), kError with `error` set for malformed framing or a body over `max_body`.
+  State Feed(std::string_view wire, size_t max_body, HeadError* error) {
+    while (true) {
+      const size_t eol = wire.find("\r\n", pos_);
+      if (eol == std::string_view::npos) {
+        if (wire.size() - pos_ > kMaxLine) return Fail(error, 400, "chunk line too long");
+        return State::kMore;
+      }
+      std::string_view line = wire.substr(pos_, eol - pos_);
+      if (in_trailers_) {
+        pos_ = eol + 2;
+        if (line.empty()) return State::kDone;
+        if ((trailer_bytes_ += line.size()) > kMaxLine) {
+          return Fail(error, 400, "chunked trailers too long");
+        }
+        continue;
+      }
+      line = line.substr(0, std::min(line.find(';'), line.size()));  // extensions ignored
+      if (line.empty() || line.size() > 15 ||
+          line.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+        return Fail(error, 400, "malformed chunk size");
+      }
+      const uint64_t size = std::stoull(std::string(line), nullptr, 16);
+      if (size > max_body || body_.size() + size > max_body) {
+        return Fail(error, 413, "request body larger than " + std::to_string(max_body) + " bytes");
+      }
+      if (size == 0) {
+        in_trailers_ = true;
+        pos_ = eol + 2;
+        continue;
+      }
+      if (wire.size() < eol + 2 + size + 2) return State::kMore;
+      if (wire.substr(eol + 2 + size, 2) != "\r\n") {
+        return Fail(error, 400, "chunk data not followed by CRLF");
+      }
+      body_.append(wire.substr(eol + 2, size));
+      pos_ = eol + 2 + size + 2;
+    }
+  }
+
+  std::string& body() { return body_; }
+  size_t wire_bytes() const { return pos_; }
+
+ private:
+  static constexpr size_t kMaxLine = 8192;
+
+  State Fail(HeadError* error, int status, std::string message) {
+    *error = {status, std::move(message)};
+    return State::kError;
+  }
+
+  size_t pos_ = 0;  // wire bytes consumed
+  bool in_trailers_ = false;
+  size_t trailer_bytes_ = 0;
+  std::string body_;
 };
 
 // Per-connection framing state, kept on the Pistache peer.
@@ -59,7 +130,11 @@ struct ConnState {
   bool in_request = false;  // a request has started arriving
   bool discard = false;     // after a framing error: all further input is dropped
   bool continue_sent = false;
-  std::optional<RequestHead> head;  // once the current request's head is complete
+  std::optional<RequestHead> head;     // once the current request's head is complete
+  std::optional<ChunkDecoder> chunks;  // the current request's body, if chunked
+  // Completes this connection's held reply (ApiResponse::hold) at once; set while one is held.
+  std::function<void()> release_held;  // guarded by held_mu
+  std::mutex held_mu;
 };
 
 bool IsToken(std::string_view s) {
@@ -131,8 +206,9 @@ std::optional<HeadError> ParseRequestLine(std::string_view line, RequestHead* he
 }
 
 // Validates the header lines (between the request line and the blank line). Hostile framing
-// (negative, huge or conflicting Content-Length; chunked bodies, whose sizes Pistache reads
-// with strtol, upstream issue #1251) is refused here.
+// (negative, huge or conflicting Content-Length) is refused here. Chunked bodies are decoded
+// by ChunkDecoder, never by Pistache (which reads chunk sizes with strtol, upstream issue
+// #1251).
 std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, RequestHead* head) {
   std::optional<uint64_t> content_length;
   bool have_tenant = false;
@@ -152,7 +228,10 @@ std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, R
     }
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
-      return HeadError{411, "chunked request bodies are not supported; send Content-Length"};
+      if (!EqualsIgnoreCase(value, "chunked")) {
+        return HeadError{501, "only the chunked transfer coding is supported"};
+      }
+      head->chunked = true;
     } else if (EqualsIgnoreCase(name, "Content-Length")) {
       if (value.empty() || value.size() > 18 ||
           value.find_first_not_of("0123456789") != std::string_view::npos) {
@@ -176,7 +255,14 @@ std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, R
       if (value.size() > kMaxTenantBytes) return HeadError{400, "ContactCenterId header too long"};
       head->tenant = std::string(value);
       have_tenant = true;
+    } else {
+      for (std::string_view passed : kPassedHeaders) {
+        if (EqualsIgnoreCase(name, passed)) head->headers.emplace_back(passed, value);
+      }
     }
+  }
+  if (head->chunked && content_length) {
+    return HeadError{400, "both Content-Length and Transfer-Encoding given"};
   }
   if (content_length && *content_length > max_body) {
     return HeadError{413, "request body larger than " + std::to_string(max_body) + " bytes"};
@@ -196,6 +282,22 @@ class AllowHeader final : public Http::Header::Header {
   void write(std::ostream& os) const override { os << value_; }
 
  private:
+  std::string value_;
+};
+
+// A response header with a name chosen at run time (Set-Cookie, X-CSRF-TOKEN, ...); Pistache
+// 0.0.5 writes only typed headers.
+class NamedHeader final : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  uint64_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+  void parseRaw(const char* str, size_t len) override { value_.assign(str, len); }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  std::string name_;
   std::string value_;
 };
 
@@ -232,19 +334,53 @@ class Handler final : public Http::Handler {
         const RequestHead& head = *conn->head;
         // No interim reply while earlier replies wait in the committer: it would overtake them
         // (the client then sends the body after its own expect timeout).
+        const bool complete = head.chunked
+                                  ? BodyDecoded(peer, conn)
+                                  : conn->buf.size() >= head.head_bytes + head.content_length;
+        if (conn->discard) return;
         if (head.expect_continue && !conn->continue_sent && conn->pending.load() == 0 &&
-            conn->buf.size() < head.head_bytes + head.content_length) {
+            !complete) {
           static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
           peer->send(RawBuffer(kContinue, sizeof kContinue - 1));
           conn->continue_sent = true;
         }
-        if (conn->buf.size() < head.head_bytes + head.content_length) return;
+        if (!complete) return;
+        // A held reply (a CometD connect) is completed before the next request is served,
+        // so replies keep request order.
+        ReleaseHeld(*conn);
         Serve(peer, conn);
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "contextd: request framing failed: %s\n", e.what());
       Reject(peer, conn, {400, "malformed HTTP request"});
     }
+  }
+
+  // Feeds the received part of a chunked body to the decoder; true once it is complete.
+  bool BodyDecoded(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn) {
+    if (!conn->chunks) conn->chunks.emplace();
+    HeadError error;
+    switch (conn->chunks->Feed(std::string_view(conn->buf).substr(conn->head->head_bytes),
+                               max_body_, &error)) {
+      case ChunkDecoder::State::kMore:
+        return false;
+      case ChunkDecoder::State::kDone:
+        return true;
+      case ChunkDecoder::State::kError:
+        Reject(peer, conn, error, conn->head->version);
+        return false;
+    }
+    return false;
+  }
+
+  static void ReleaseHeld(ConnState& conn) {
+    std::function<void()> release;
+    {
+      std::lock_guard<std::mutex> lock(conn.held_mu);
+      release = std::move(conn.release_held);
+      conn.release_held = nullptr;
+    }
+    if (release) release();
   }
 
   // A new request starts: Pistache's transport times requests from the parser's clock and
@@ -322,18 +458,28 @@ class Handler final : public Http::Handler {
     request.method =
         head.method == "HEAD" ? std::string_view("GET") : std::string_view(head.method);
     request.target = head.target;
-    request.body = std::string_view(conn.buf).substr(head.head_bytes, head.content_length);
+    const size_t wire_body_bytes = head.chunked ? conn.chunks->wire_bytes() : head.content_length;
+    request.body = head.chunked
+                       ? std::string_view(conn.chunks->body())
+                       : std::string_view(conn.buf).substr(head.head_bytes, head.content_length);
     request.tenant = head.tenant;
+    request.headers = &head.headers;
     request.now_ms = fixed_now_ms_ ? *fixed_now_ms_
                                    : std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
                                          .count();
     ApiResponse reply = api_->Handle(request);
 
-    const bool needs_sync = reply.wrote;
-    Respond(peer, state, Http::ResponseWriter(head.version, transport(), this, peer),
-            std::move(reply), head.close, head.method == "HEAD", needs_sync, started);
-    conn.buf.erase(0, head.head_bytes + head.content_length);
+    Http::ResponseWriter writer(head.version, transport(), this, peer);
+    if (reply.hold) {
+      Hold(peer, state, std::move(writer), std::move(reply), head.close, started);
+    } else {
+      const bool needs_sync = reply.wrote;
+      Respond(peer, state, std::move(writer), std::move(reply), head.close, head.method == "HEAD",
+              needs_sync, started);
+    }
+    conn.buf.erase(0, head.head_bytes + wire_body_bytes);
+    conn.chunks.reset();
     conn.scanned = 0;
     conn.head.reset();
     conn.in_request = false;
@@ -341,6 +487,36 @@ class Handler final : public Http::Handler {
     if (head.close) conn.discard = true;
     // Keep-alive idle time counts from the end of this request.
     Http::Handler::getParser(peer)->reset();
+  }
+
+  // Parks the reply: reply.hold receives a completion that sends the final reply later, from
+  // any thread, at most once; a next request on the connection completes it first.
+  void Hold(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
+            Http::ResponseWriter response, ApiResponse reply, bool close,
+            std::chrono::steady_clock::time_point started) {
+    auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::weak_ptr<Tcp::Peer> weak = peer;
+    auto release_now = std::make_shared<std::function<void()>>();
+    ApiResponse::Complete complete = [writer, done, weak, close, started, conn,
+                                      latencies = latencies_,
+                                      route = reply.route](ApiResponse final_reply) {
+      if (done->exchange(true)) return;
+      {
+        std::lock_guard<std::mutex> lock(conn->held_mu);
+        conn->release_held = nullptr;
+      }
+      std::shared_ptr<Tcp::Peer> p = weak.lock();
+      if (!p) return;
+      final_reply.route = route;
+      Send(*writer, final_reply, close, /*head_only=*/false, close ? p : nullptr);
+      Record(latencies, route, started);
+    };
+    {
+      std::lock_guard<std::mutex> lock(conn->held_mu);
+      conn->release_held = [hold = reply.hold, complete] { hold(complete, /*now=*/true); };
+    }
+    reply.hold(complete, /*now=*/false);
   }
 
   // Answers with a framing error and closes the connection: the bytes that follow cannot be
@@ -406,6 +582,9 @@ class Handler final : public Http::Handler {
     response.headers().add<Http::Header::Connection>(close ? Http::ConnectionControl::Close
                                                            : Http::ConnectionControl::KeepAlive);
     if (!reply.allow.empty()) response.headers().add(std::make_shared<AllowHeader>(reply.allow));
+    for (const auto& [name, value] : reply.headers) {
+      response.headers().add(std::make_shared<NamedHeader>(name, value));
+    }
     const auto code = static_cast<Http::Code>(reply.status);
     Async::Promise<ssize_t> sent = reply.body.empty() || head_only
                                        ? response.send(code)

@@ -298,8 +298,20 @@ TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
        "larger than"},
       {"negative Content-Length", "POST " + start + " HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400,
        "Content-Length"},
-      {"chunked body", "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-       411, "chunked"},
+      {"bad chunk size", "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+       400, "chunk size"},
+      {"chunk without CRLF",
+       "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}}\r\n0\r\n\r\n",
+       400, "CRLF"},
+      {"chunked over the limit",
+       "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffff\r\n", 413,
+       "larger than"},
+      {"chunked and Content-Length",
+       "POST " + start +
+           " HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n0\r\n\r\n",
+       400, "both"},
+      {"gzip transfer coding", "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+       501, "chunked"},
       {"garbage request line", "GARBAGE\r\n\r\n", 400, "request line"},
       {"bad header line", "GET /health HTTP/1.1\r\nno colon here\r\n\r\n", 400, "header"},
       {"bad version", "GET /health HTTP/2.0\r\n\r\n", 505, "HTTP/1.1"},
@@ -328,6 +340,25 @@ TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
   // The wrong-method reply names what is allowed.
   HttpReply wrong = client_->Request("PATCH", Cs("/services/" + sid));
   EXPECT_EQ(wrong.headers["allow"], "GET, DELETE");
+}
+
+TEST_F(ServerTest, DecodesChunkedBodiesSplitAnywhere) {
+  // As Node's HTTP client sends them (CometD): chunked, with extensions and trailers allowed.
+  const std::string head = "POST " + Cs("/services/start") +
+                           " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string body = "e;ext=1\r\n{\"contact_key\"\r\n9\r\n:\"chunk\"}\r\n0\r\nX-T: 1\r\n\r\n";
+  const std::string all = head + body + "GET /health HTTP/1.1\r\n\r\n";
+  for (size_t split : {size_t{1}, head.size() + 3, head.size() + 16, all.size() - 30}) {
+    SCOPED_TRACE(split);
+    HttpClient c(server_->port());
+    ASSERT_TRUE(c.Write(all.substr(0, split)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(c.Write(all.substr(split)));
+    HttpReply r = c.ReadReply();
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_NE(r.body.find("\"contact_key\":\"chunk\""), std::string::npos) << r.body;
+    EXPECT_EQ(c.ReadReply().status, 200);
+  }
 }
 
 TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {
