@@ -389,10 +389,10 @@ std::string EncodeInteraction(const Interaction& x) {
   w.Varint(x.interaction_id);
   w.Signed(x.time_ms);
   for (const std::string* s :
-       {&x.customer_id, &x.account_number, &x.contact_number, &x.channel, &x.direction,
-        &x.campaign, &x.action_name, &x.action_issue, &x.action_group, &x.outcome,
-        &x.behaviour, &x.agent, &x.agent_comment, &x.lead_score_before, &x.lead_score_after,
-        &x.mode, &x.target_value, &x.external_id, &x.pega_interaction_id}) {
+       {&x.customer_id, &x.account_number, &x.contact_number, &x.channel, &x.direction, &x.campaign,
+        &x.action_name, &x.action_issue, &x.action_group, &x.outcome, &x.behaviour, &x.agent,
+        &x.agent_comment, &x.lead_score_before, &x.lead_score_after, &x.mode, &x.target_value,
+        &x.external_id, &x.pega_interaction_id}) {
     w.Bytes(*s);
   }
   w.OptSigned(x.outcome_id);
@@ -410,10 +410,10 @@ absl::StatusOr<Interaction> DecodeInteraction(std::string_view bytes) {
   x.interaction_id = r.Varint();
   x.time_ms = r.Signed();
   for (std::string* s :
-       {&x.customer_id, &x.account_number, &x.contact_number, &x.channel, &x.direction,
-        &x.campaign, &x.action_name, &x.action_issue, &x.action_group, &x.outcome,
-        &x.behaviour, &x.agent, &x.agent_comment, &x.lead_score_before, &x.lead_score_after,
-        &x.mode, &x.target_value, &x.external_id, &x.pega_interaction_id}) {
+       {&x.customer_id, &x.account_number, &x.contact_number, &x.channel, &x.direction, &x.campaign,
+        &x.action_name, &x.action_issue, &x.action_group, &x.outcome, &x.behaviour, &x.agent,
+        &x.agent_comment, &x.lead_score_before, &x.lead_score_after, &x.mode, &x.target_value,
+        &x.external_id, &x.pega_interaction_id}) {
     *s = r.Bytes();
   }
   x.outcome_id = r.OptSigned();
@@ -442,6 +442,83 @@ absl::StatusOr<CustomerKeys> DecodeCustomerKeys(std::string_view bytes) {
   keys.contact_number = r.Bytes();
   if (!r.ok() || !r.done()) return absl::DataLossError("customer keys: corrupt bytes");
   return keys;
+}
+
+}  // namespace contextd::storage
+
+namespace contextd::storage {
+namespace {
+
+void WriteStrings(Writer& w, const std::vector<std::string>& v) {
+  w.Varint(v.size());
+  for (const std::string& s : v) w.Bytes(s);
+}
+
+std::vector<std::string> ReadStrings(Reader& r) {
+  std::vector<std::string> v;
+  uint64_t n = r.Count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) v.push_back(r.Bytes());
+  return v;
+}
+
+}  // namespace
+
+std::string EncodeUser(const User& u) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  for (const std::string* s :
+       {&u.user_name, &u.first_name, &u.last_name, &u.email, &u.password_salt, &u.password_hash}) {
+    w.Bytes(*s);
+  }
+  WriteStrings(w, u.roles);
+  w.Varint(u.hash_iterations);
+  w.Byte(u.enabled ? 1 : 0);
+  return out;
+}
+
+absl::StatusOr<User> DecodeUser(std::string_view bytes) {
+  Reader r(bytes);
+  User u;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("user record: unknown format");
+  for (std::string* s :
+       {&u.user_name, &u.first_name, &u.last_name, &u.email, &u.password_salt, &u.password_hash}) {
+    *s = r.Bytes();
+  }
+  u.roles = ReadStrings(r);
+  u.hash_iterations = static_cast<uint32_t>(r.Varint());
+  u.enabled = r.Byte() != 0;
+  if (!r.ok() || !r.done()) return absl::DataLossError("user record: corrupt bytes");
+  return u;
+}
+
+std::string EncodeWorkItem(const WorkItem& x) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  for (const std::string* s : {&x.id, &x.mediatype, &x.state, &x.queue, &x.owner, &x.workbin,
+                               &x.interaction_type, &x.customer_id, &x.contact}) {
+    w.Bytes(*s);
+  }
+  WriteStrings(w, x.rejected_by);
+  w.Signed(x.received_ms);
+  w.FieldList(x.user_data);
+  return out;
+}
+
+absl::StatusOr<WorkItem> DecodeWorkItem(std::string_view bytes) {
+  Reader r(bytes);
+  WorkItem x;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("work item: unknown format");
+  for (std::string* s : {&x.id, &x.mediatype, &x.state, &x.queue, &x.owner, &x.workbin,
+                         &x.interaction_type, &x.customer_id, &x.contact}) {
+    *s = r.Bytes();
+  }
+  x.rejected_by = ReadStrings(r);
+  x.received_ms = r.Signed();
+  x.user_data = r.FieldList();
+  if (!r.ok() || !r.done()) return absl::DataLossError("work item: corrupt bytes");
+  return x;
 }
 
 }  // namespace contextd::storage

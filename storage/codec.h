@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "storage/interaction.h"
 #include "storage/model.h"
+#include "storage/workspace.h"
 
 namespace contextd::storage {
 
@@ -29,5 +30,11 @@ std::string EncodeInteraction(const Interaction& record);
 absl::StatusOr<Interaction> DecodeInteraction(std::string_view bytes);
 std::string EncodeCustomerKeys(const CustomerKeys& keys);
 absl::StatusOr<CustomerKeys> DecodeCustomerKeys(std::string_view bytes);
+
+// Binary encodings of the Workspace's records; decoding other bytes is DataLoss.
+std::string EncodeUser(const User& user);
+absl::StatusOr<User> DecodeUser(std::string_view bytes);
+std::string EncodeWorkItem(const WorkItem& item);
+absl::StatusOr<WorkItem> DecodeWorkItem(std::string_view bytes);
 
 }  // namespace contextd::storage

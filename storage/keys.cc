@@ -67,6 +67,27 @@ std::string CustomerKeysKey(std::string_view tenant, std::string_view customer_i
   return out;
 }
 
+std::string WorkspaceKey(char kind, std::string_view tenant, std::string_view id) {
+  std::string out(1, kind);
+  AppendLengthPrefixed(tenant, &out);
+  AppendLengthPrefixed(id, &out);
+  return out;
+}
+
+bool ParseWorkspaceKeyTenant(std::string_view key, std::string* tenant) {
+  uint64_t n = 0;
+  size_t i = 1;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (i >= key.size()) return false;
+    const uint8_t b = static_cast<uint8_t>(key[i++]);
+    n |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  if (n > key.size() - i) return false;
+  tenant->assign(key.substr(i, n));
+  return true;
+}
+
 std::string IndexBound(std::string_view prefix, TimeMs time_ms) {
   std::string key(prefix);
   AppendBigEndian64(static_cast<uint64_t>(time_ms) ^ kSignBit, &key);

@@ -60,6 +60,13 @@ std::string InteractionIndexPrefix(std::string_view tenant, InteractionKey by,
 // Key of a customer's directory entry (CustomerKeys).
 std::string CustomerKeysKey(std::string_view tenant, std::string_view customer_id);
 
+// Key of a Workspace record (workspace_store.h): `kind` ('u' user, 'i' work item), then
+// the tenant and the id, length-prefixed, so one kind is one key range.
+std::string WorkspaceKey(char kind, std::string_view tenant, std::string_view id);
+
+// The tenant of a WorkspaceKey. Returns false for a malformed key.
+bool ParseWorkspaceKeyTenant(std::string_view key, std::string* tenant);
+
 void AppendBigEndian64(uint64_t v, std::string* out);
 uint64_t ReadBigEndian64(std::string_view in);
 

@@ -325,6 +325,24 @@ class RocksDbStore final : public Store {
                                 EncodeCustomerKeys(keys)));
   }
 
+  absl::Status PutUser(std::string_view tenant, const User& user) override {
+    return FromRocksDb(db_->Put(write_options_, workspace(),
+                                WorkspaceKey('u', tenant, user.user_name), EncodeUser(user)));
+  }
+
+  absl::StatusOr<std::vector<std::pair<std::string, User>>> ListUsers() override {
+    return ListWorkspace<User>('u', DecodeUser);
+  }
+
+  absl::Status PutWorkItem(std::string_view tenant, const WorkItem& item) override {
+    return FromRocksDb(db_->Put(write_options_, workspace(), WorkspaceKey('i', tenant, item.id),
+                                EncodeWorkItem(item)));
+  }
+
+  absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() override {
+    return ListWorkspace<WorkItem>('i', DecodeWorkItem);
+  }
+
   absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) override {
     std::vector<Service> out;
     if (scan.range.Empty()) return out;
@@ -377,6 +395,27 @@ class RocksDbStore final : public Store {
 
  private:
   static std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+  template <typename T>
+  absl::StatusOr<std::vector<std::pair<std::string, T>>> ListWorkspace(
+      char kind, absl::StatusOr<T> (*decode)(std::string_view)) {
+    std::vector<std::pair<std::string, T>> out;
+    const std::string lower(1, kind), upper(1, static_cast<char>(kind + 1));
+    rocksdb::ReadOptions options;
+    rocksdb::Slice upper_slice(upper);
+    options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, workspace()));
+    for (it->Seek(lower); it->Valid(); it->Next()) {
+      ASSIGN_OR_RETURN(T record, decode(ToView(it->value())));
+      std::string tenant;
+      if (!ParseWorkspaceKeyTenant(ToView(it->key()), &tenant)) {
+        return absl::DataLossError("corrupt workspace key");
+      }
+      out.emplace_back(std::move(tenant), std::move(record));
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status()));
+    return out;
+  }
 
   static bool EntryMayMatch(const IndexScan& scan, std::string_view value) {
     if (scan.status == IndexScan::Status::kAny || scan.index != IndexKind::kStarted) return true;
@@ -521,6 +560,7 @@ class RocksDbStore final : public Store {
   rocksdb::ColumnFamilyHandle* index() { return handles_[2]; }
   rocksdb::ColumnFamilyHandle* interactions() { return handles_[3]; }
   rocksdb::ColumnFamilyHandle* interaction_index() { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* workspace() { return handles_[5]; }
 
   rocksdb::DB* db_;  // owned
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -725,6 +765,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
       {"index", cf_options(false)},
       {"interactions", cf_options(true)},
       {"interaction_index", cf_options(false)},
+      {"workspace", cf_options(false)},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;

@@ -1,0 +1,187 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "query/history.h"
+#include "storage/workspace.h"
+#include "storage/workspace_store.h"
+
+namespace contextd::query {
+
+inline constexpr char kRoleAgent[] = "ROLE_AGENT";
+inline constexpr char kRoleAdmin[] = "ROLE_ADMIN";
+
+// A signed-in user's HTTP session (the JSESSIONID cookie's value is `id`).
+struct Session {
+  std::string id;
+  std::string tenant;
+  std::string user_name;
+  std::string csrf_token;
+  bool admin = false;
+  bool agent = false;
+};
+
+// A work item as one user sees it: its state and what that user may do with it now.
+struct ItemView {
+  storage::WorkItem item;
+  std::vector<std::string> capabilities;
+};
+
+// What the Workspace tells a user over CometD (`/v2/me/interactions`).
+struct WorkNotification {
+  std::string notification_type;  // StatusChange, PropertiesUpdated, Error, WorkbinContent
+  ItemView view;                  // the interaction as the recipient sees it
+  int64_t reference_id = 0;
+  std::string workbin;                  // WorkbinContent: the workbin
+  std::vector<ItemView> workbin_items;  // WorkbinContent: its interactions
+};
+
+// Receives notifications. Called with the Workspace's lock held, in the order of the changes:
+// implementations must not block and must not call back into the Workspace.
+class WorkspaceListener {
+ public:
+  virtual ~WorkspaceListener() = default;
+  virtual void Deliver(const std::string& tenant, const std::string& user_name,
+                       WorkNotification notification) = 0;
+};
+
+struct NewUser {
+  std::string user_name;
+  std::string password;
+  std::string first_name;
+  std::string last_name;
+  std::string email;
+  std::vector<std::string> roles;  // kRoleAgent and/or kRoleAdmin
+};
+
+struct NewInteraction {
+  std::string mediatype;  // required
+  std::string queue;
+  std::string interaction_type = "Inbound";
+  std::string customer_id;
+  std::string contact;
+  storage::Fields user_data;
+  std::string composing_agent;  // set: a draft (Composing) owned by this agent, not routed
+};
+
+// An agent operation (POST /api/v2/me/interactions/{id}).
+struct Operation {
+  std::string name;  // Accept, Reject, Cancel, Complete, PlaceInQueue, ...
+  std::string queue_name;
+  storage::Fields user_data;
+  std::vector<std::string> keys;  // DeleteUserData 8.5.2 form
+  std::string workbin;
+  std::string target_user;  // SingleStepTransfer
+};
+
+struct WorkspaceOptions {
+  int64_t session_idle_ms = 30 * 60 * 1000;
+  uint32_t hash_iterations = 10000;
+};
+
+// The Workspace API's domain: users and sessions, agents' contact-center sessions and
+// channel readiness, and work items with their state machine and routing (a queued item is
+// offered to the least busy Ready agent of its channel who has not turned it down).
+// Completing an item writes an interaction history record (see README for the userData
+// keys it reads). Users and items are written through to the store; sessions and readiness
+// live in memory only.
+//
+// Errors: InvalidArgument (a missing or bad parameter), FailedPrecondition (not allowed in
+// the item's current state), NotFound, PermissionDenied (wrong role), AlreadyExists,
+// Unauthenticated (bad credentials or session).
+//
+// Thread-safety: thread-safe; one lock serializes every change, so concurrent operations on
+// one item have exactly one winner.
+class Workspace {
+ public:
+  // Neither is owned; both must outlive the Workspace.
+  Workspace(storage::WorkspaceStore* store, History* history, WorkspaceOptions options = {});
+
+  // Reads users and items from the store; queued items are routed as agents become Ready.
+  absl::Status Load();
+
+  // Not owned; must outlive the Workspace. Set before serving.
+  void SetListener(WorkspaceListener* listener) { listener_ = listener; }
+
+  // Users. CreateUser: AlreadyExists for a taken name; InvalidArgument for an empty name or
+  // password or an unknown role. EnsureUser creates the user unless the name exists.
+  absl::StatusOr<storage::User> CreateUser(std::string_view tenant, const NewUser& user);
+  absl::Status EnsureUser(std::string_view tenant, const NewUser& user);
+  std::vector<storage::User> Users(std::string_view tenant);
+  absl::StatusOr<storage::User> GetUser(std::string_view tenant, std::string_view user_name);
+
+  // Sessions. SignIn: Unauthenticated for a wrong name or password. Resume: the session of
+  // a JSESSIONID, its idle time restarted; Unauthenticated when unknown or expired.
+  absl::StatusOr<Session> SignIn(std::string_view tenant, std::string_view user_name,
+                                 std::string_view password, storage::TimeMs now_ms);
+  absl::StatusOr<Session> Resume(std::string_view session_id, storage::TimeMs now_ms);
+
+  // Agents. Returns the channels started.
+  absl::StatusOr<std::vector<std::string>> StartContactCenterSession(
+      const Session& session, std::vector<std::string> channels, storage::TimeMs now_ms);
+  absl::Status EndContactCenterSession(const Session& session, storage::TimeMs now_ms);
+  // FailedPrecondition when the channel was not started.
+  absl::Status SetChannelReady(const Session& session, std::string_view channel, bool ready,
+                               storage::TimeMs now_ms);
+
+  // Interactions.
+  absl::StatusOr<ItemView> CreateInteraction(std::string_view tenant, NewInteraction request,
+                                             storage::TimeMs now_ms);
+  // Every item not Completed or Canceled, oldest first (admin view).
+  std::vector<ItemView> ActiveInteractions(std::string_view tenant);
+  // The items the user owns (Invited, Processing, InWorkbin, Composing), oldest first.
+  std::vector<ItemView> MyInteractions(const Session& session);
+  // NotFound unless it exists and the session may see it (an admin sees all; an agent
+  // the items it owns).
+  absl::StatusOr<ItemView> GetInteraction(const Session& session, std::string_view id);
+  // Applies an agent operation. FailedPrecondition for one not in the item's capabilities;
+  // nothing changes on any error.
+  absl::Status Operate(const Session& session, std::string_view id, const Operation& op,
+                       storage::TimeMs now_ms);
+
+  // The capabilities of an item in `state`.
+  static std::vector<std::string> CapabilitiesOf(std::string_view state);
+
+ private:
+  struct Agent {
+    std::map<std::string, bool> channels;  // started channels -> Ready
+    int64_t ready_since_ms = 0;
+  };
+  struct Tenant {
+    std::map<std::string, storage::User> users;
+    std::map<std::string, storage::WorkItem> items;  // by id
+    std::map<std::string, Agent> agents;             // users with a contact-center session
+  };
+  struct SessionEntry {
+    Session session;
+    storage::TimeMs expires_ms = 0;
+  };
+
+  Tenant& TenantOf(std::string_view tenant);
+  ItemView ViewOf(const storage::WorkItem& item) const;
+  absl::Status Save(const std::string& tenant, const storage::WorkItem& item);
+  void Notify(const std::string& tenant, const std::string& user, std::string type, ItemView view);
+  // Offers queued items of `tenant` to Ready agents. REQUIRES: mu_ held.
+  void Route(const std::string& tenant, Tenant& t);
+  absl::Status CompleteInto(const std::string& tenant, const storage::WorkItem& item,
+                            const std::string& agent, storage::TimeMs now_ms);
+
+  storage::WorkspaceStore* store_;  // not owned
+  History* history_;                // not owned
+  WorkspaceListener* listener_ = nullptr;
+  WorkspaceOptions options_;
+  std::mutex mu_;
+  std::map<std::string, Tenant, std::less<>> tenants_;         // guarded by mu_
+  std::map<std::string, SessionEntry, std::less<>> sessions_;  // guarded by mu_
+  int64_t next_reference_ = 1;                                 // guarded by mu_
+};
+
+}  // namespace contextd::query
