@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "query/timestamp.h"
+#include "server/api_internal.h"
 #include "server/cs_json.h"
 #include "server/history_fields.h"
 #include "server/json.h"
@@ -39,6 +40,24 @@ ApiResponse ErrorBody(int http_status, std::string_view message, Dialect dialect
     case Dialect::kLcm:
       r.body = RenderLcmError("", message);
       return r;
+    case Dialect::kWorkspace: {
+      const int code = http_status == 404   ? 6
+                       : http_status == 401 ? 20
+                       : http_status == 403 ? 3
+                       : http_status == 409 ? 18
+                       : http_status >= 500 ? 4
+                       : http_status == 413 ? 10
+                       : http_status == 405 ? 2
+                                            : 1;
+      JsonWriter w(&r.body);
+      w.BeginObject();
+      w.Key("statusCode");
+      w.Int(code);
+      w.Key("statusMessage");
+      w.String(message);
+      w.EndObject();
+      return r;
+    }
     case Dialect::kGenesys:
     case Dialect::kNative:
       break;
@@ -52,13 +71,6 @@ ApiResponse ErrorBody(int http_status, std::string_view message, Dialect dialect
     w.String(exception);
   }
   w.EndObject();
-  return r;
-}
-
-ApiResponse Json(int http_status, std::string body) {
-  ApiResponse r;
-  r.status = http_status;
-  r.body = std::move(body);
   return r;
 }
 
@@ -83,6 +95,11 @@ ApiResponse HttpError(int http_status, std::string_view message, Dialect dialect
 
 ApiResponse ErrorResponse(const absl::Status& status, Dialect dialect) {
   const std::string message(status.message());
+  if (dialect == Dialect::kWorkspace && status.code() != absl::StatusCode::kUnavailable &&
+      status.code() != absl::StatusCode::kInternal && status.code() != absl::StatusCode::kUnknown &&
+      status.code() != absl::StatusCode::kDataLoss) {
+    return ErrorBody(HttpStatusOfWorkspaceCode(WorkspaceCode(status)), message, dialect);
+  }
   switch (status.code()) {
     case absl::StatusCode::kNotFound:
       return ErrorBody(dialect == Dialect::kNative ? 404 : 400, message, dialect,
@@ -103,19 +120,32 @@ ApiResponse ErrorResponse(const absl::Status& status, Dialect dialect) {
   }
 }
 
-struct Api::Call {
-  const ApiRequest& request;
-  std::vector<std::string> captures;  // path parameters, left to right
-  const query::Params& params;
-  Dialect dialect;
-  query::History& history;
-  RouteLatencies& latencies;
-};
+ApiResponse Json(int http_status, std::string body) {
+  ApiResponse r;
+  r.status = http_status;
+  r.body = std::move(body);
+  return r;
+}
+
+absl::StatusOr<storage::Value> Body(const Api::Call& c, bool required) {
+  if (c.request.body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    if (required) return absl::InvalidArgumentError("a JSON request body is required");
+    return storage::Value::Object({});
+  }
+  return ParseJson(c.request.body);
+}
+
+absl::Status NoParams(const Api::Call& c) {
+  if (!c.params.empty()) {
+    return absl::InvalidArgumentError("parameter '" + c.params.front().first +
+                                      "': unknown parameter");
+  }
+  return absl::OkStatus();
+}
 
 namespace {
 
 using Call = Api::Call;
-using Handler = ApiResponse (*)(query::Engine&, const Call&);
 using query::View;
 
 // A path id: decimal digits only, at most `max`; nullopt otherwise.
@@ -151,31 +181,6 @@ absl::StatusOr<int32_t> ChildId(std::string_view text, std::string_view what) {
 absl::StatusOr<int32_t> StateId(std::string_view text) { return ChildId(text, "state"); }
 
 absl::StatusOr<int32_t> TaskId(std::string_view text) { return ChildId(text, "task"); }
-
-// Parses the body; an empty body counts as `{}` where the body is optional.
-absl::StatusOr<storage::Value> Body(const Call& c, bool required) {
-  if (c.request.body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    if (required) return absl::InvalidArgumentError("a JSON request body is required");
-    return storage::Value::Object({});
-  }
-  return ParseJson(c.request.body);
-}
-
-absl::Status NoParams(const Call& c) {
-  if (!c.params.empty()) {
-    return absl::InvalidArgumentError("parameter '" + c.params.front().first +
-                                      "': unknown parameter");
-  }
-  return absl::OkStatus();
-}
-
-// Runs `fn`, turning an error status into its reply in the route's dialect.
-template <typename Fn>
-ApiResponse Reply(const Call& c, Fn&& fn) {
-  absl::StatusOr<ApiResponse> r = fn();
-  if (!r.ok()) return ErrorResponse(r.status(), c.dialect);
-  return std::move(*r);
-}
 
 ApiResponse Health(query::Engine&, const Call&) { return Json(200, R"({"status":"ok"})"); }
 
@@ -636,6 +641,7 @@ using storage::OwnerKind;
 #define PEGA_API "/prweb/api/PegaMKTContainer"
 constexpr Dialect kNative = Dialect::kNative;
 constexpr Dialect kPega = Dialect::kPega;
+constexpr Dialect kWs = Dialect::kWorkspace;
 constexpr Route kRoutes[] = {
     {"GET", "/health", Health, kNative},
     {"GET", NATIVE "/latency", Latency, kNative},
@@ -657,6 +663,19 @@ constexpr Route kRoutes[] = {
     {"POST", PEGA_API "/V2/CustomerOfferHistory", OfferHistoryPost, kPega, true},
     {"GET", PEGA_API "/V2/CustomerOfferHistory", OfferHistoryGet, kPega},
     {"POST", "/lcm/messages", CustomerJourney, Dialect::kLcm, true},
+    {"GET", "/api/v2/me", GetMe, kWs},
+    {"POST", "/api/v2/me", PostMe, kWs},
+    {"POST", "/api/v2/me/channels/:channel", SetChannel, kWs},
+    {"GET", "/api/v2/me/interactions", ListMyInteractions, kWs},
+    {"POST", "/api/v2/me/interactions/:id", OperateInteraction, kWs},
+    {"GET", "/api/v2/interactions", ListInteractions, kWs},
+    {"POST", "/api/v2/interactions", CreateWorkInteraction, kWs},
+    {"GET", "/api/v2/interactions/:id", GetWorkInteraction, kWs},
+    {"GET", "/api/v2/users", ListUsers, kWs},
+    {"POST", "/api/v2/users", CreateUser, kWs},
+    {"GET", "/api/v2/notifications", NotificationsUpgrade, kWs},
+    {"POST", "/api/v2/notifications", Notifications, kWs, true},
+    {"POST", "/api/v2/notifications/:type", Notifications, kWs, true},
     {"POST", CS "/services/start", StartService},
     {"GET", CS "/services/:sid", GetService},
     {"DELETE", CS "/services/:sid", DeleteService},
@@ -712,6 +731,7 @@ Dialect DialectOfPath(const std::vector<std::string>& segments) {
   if (segments[0] == "contextd") return Dialect::kNative;
   if (segments[0] == "prweb") return Dialect::kPega;
   if (segments[0] == "lcm") return Dialect::kLcm;
+  if (segments[0] == "api") return Dialect::kWorkspace;
   return Dialect::kGenesys;
 }
 
@@ -794,7 +814,7 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       return r;
     }
     const Route& route = *best->route;
-    Call call{request, {}, target->params, route.dialect, *history_, *latencies_};
+    Call call{request, {}, target->params, route.dialect, *history_, workspace_, *latencies_};
     for (size_t i = 0; i < best->parts.size(); ++i) {
       if (best->parts[i].front() == ':') call.captures.push_back(std::move(target->segments[i]));
     }

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "query/engine.h"
 #include "query/history.h"
+#include "query/workspace.h"
 #include "server/latency.h"
 #include "server/uri.h"
 #include "storage/model.h"
@@ -37,10 +38,20 @@ struct ApiRequest {
 
 // Which API family a route belongs to: it decides the shape of error bodies.
 enum class Dialect {
-  kGenesys,  // {"message","exception"}; unknown ids are 400 NotFoundException
-  kNative,   // /contextd/v1: {"message"}; unknown ids are 404
-  kPega,     // /prweb: {"Status":"ERROR","Message"}
-  kLcm,      // /lcm: the CustomerJourney envelope with a WS_Error
+  kGenesys,    // {"message","exception"}; unknown ids are 400 NotFoundException
+  kNative,     // /contextd/v1: {"message"}; unknown ids are 404
+  kPega,       // /prweb: {"Status":"ERROR","Message"}
+  kLcm,        // /lcm: the CustomerJourney envelope with a WS_Error
+  kWorkspace,  // /api/v2: {"statusCode":N,"statusMessage"}
+};
+
+class Cometd;
+
+// The Workspace API's collaborators; absent (null) ones make its routes answer 503.
+struct WorkspaceBackend {
+  query::Workspace* workspace = nullptr;  // not owned
+  Cometd* cometd = nullptr;               // not owned
+  bool csrf = false;  // cookie-authenticated writes must carry the session's X-CSRF-TOKEN
 };
 
 struct ApiResponse {
@@ -80,8 +91,9 @@ class Api {
  public:
   // None is owned; all must outlive the Api. `latencies` is served at
   // GET /contextd/v1/latency (reset by POST /contextd/v1/latency/reset).
-  Api(query::Engine* engine, query::History* history, RouteLatencies* latencies)
-      : engine_(engine), history_(history), latencies_(latencies) {}
+  Api(query::Engine* engine, query::History* history, RouteLatencies* latencies,
+      WorkspaceBackend workspace = {})
+      : engine_(engine), history_(history), latencies_(latencies), workspace_(workspace) {}
 
   // Never throws for any input; internal failures become a 500 reply.
   ApiResponse Handle(const ApiRequest& request);
@@ -98,6 +110,7 @@ class Api {
   query::Engine* engine_;      // not owned
   query::History* history_;    // not owned
   RouteLatencies* latencies_;  // not owned
+  WorkspaceBackend workspace_;
 };
 
 }  // namespace contextd::server

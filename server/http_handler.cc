@@ -52,8 +52,8 @@ struct RequestHead {
 };
 
 // Request headers handed to the Api (ApiRequest::headers).
-constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie", "x-csrf-token",
-                                               "upgrade"};
+constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie", "x-csrf-token", "upgrade",
+                                               "host"};
 
 // Decodes a chunked request body incrementally, as its bytes arrive.
 class ChunkDecoder {

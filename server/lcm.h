@@ -21,8 +21,8 @@ struct JourneyRequest {
 
 // The request envelope -> the history query: AccountNumber when non-empty, else
 // ContactNumber; ChannelID 1 SMS, 2 Voice, 3 Email, -1 all three; MonthType N (1..120) = the
-// window [N calendar months before now, now] (months counted in UTC); CampaignName narrows to one campaign.
-// ChannelID and MonthType may be strings or numbers. InvalidArgument with the message for
+// window [N calendar months before now, now] (months counted in UTC); CampaignName narrows to one
+// campaign. ChannelID and MonthType may be strings or numbers. InvalidArgument with the message for
 // the WS_Error envelope ("Callid is empty", "Invalid Call ID:<id>" when neither key is
 // given); `callid` is set as soon as it is read, for that envelope.
 absl::StatusOr<JourneyRequest> ParseJourneyRequest(const storage::Value& body,

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -14,6 +15,7 @@
 #include "query/history.h"
 #include "query/timestamp.h"
 #include "server/api.h"
+#include "server/cometd.h"
 #include "server/http_handler.h"
 #include "server/import.h"
 #include "server/lcm.h"
@@ -40,6 +42,12 @@ Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded Rocks
                            crash may lose the last seconds; a process crash loses nothing)
   --max-body-bytes=N     largest accepted request body (default 1048576)
   --lcm-time-zone=ZONE   IANA zone of LCM GetCustomerJourney times (default UTC)
+  --admin=NAME:PASSWORD  create this Contact Center Admin (default tenant) at start unless the
+                           name exists; the CONTEXTD_ADMIN environment variable does the
+                           same and keeps the password out of the process list
+  --csrf                 Workspace API: cookie-authenticated writes must send the session's
+                           X-CSRF-TOKEN (GET replies carry it)
+  --session-idle-s=N     Workspace API session idle timeout (default 1800)
   --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
                            instead of the system clock
   --help                 print this help
@@ -51,6 +59,9 @@ struct Flags {
   contextd::server::HttpOptions http;
   std::string data_dir = "./data";
   std::string lcm_time_zone = "UTC";
+  std::string admin;  // NAME:PASSWORD
+  bool csrf = false;
+  uint64_t session_idle_s = 1800;
 };
 
 bool ParseNumber(std::string_view text, uint64_t max, uint64_t* out) {
@@ -66,7 +77,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
     if (size_t eq = arg.find('='); eq != std::string_view::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
-    } else if (arg != "--help" && i + 1 < argc) {
+    } else if (arg != "--help" && arg != "--csrf" && i + 1 < argc) {
       value = argv[++i];
     }
     uint64_t n = 0;
@@ -88,6 +99,12 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
       flags->http.durability = contextd::server::Durability::kNone;
     } else if (name == "--max-body-bytes" && ParseNumber(value, uint64_t{1} << 30, &n) && n > 0) {
       flags->http.max_body_bytes = n;
+    } else if (name == "--admin" && value.find(':') != std::string_view::npos) {
+      flags->admin = std::string(value);
+    } else if (name == "--csrf") {
+      flags->csrf = true;
+    } else if (name == "--session-idle-s" && ParseNumber(value, 86400 * 30, &n) && n > 0) {
+      flags->session_idle_s = n;
     } else if (name == "--lcm-time-zone" && !value.empty()) {
       flags->lcm_time_zone = std::string(value);
     } else if (name == "--fixed-now" && contextd::query::ParseTimestamp(value).ok()) {
@@ -141,7 +158,30 @@ int main(int argc, char** argv) {
   contextd::query::Engine engine(store->get());
   contextd::server::RouteLatencies latencies(contextd::server::Api::RouteNames());
   contextd::query::History history(store->get());
-  contextd::server::Api api(&engine, &history, &latencies);
+  contextd::query::WorkspaceOptions workspace_options;
+  workspace_options.session_idle_ms = static_cast<int64_t>(flags.session_idle_s) * 1000;
+  contextd::query::Workspace workspace(store->get(), &history, workspace_options);
+  if (absl::Status s = workspace.Load(); !s.ok()) {
+    std::fprintf(stderr, "contextd: cannot load the workspace: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::string admin = flags.admin;
+  if (const char* env = std::getenv("CONTEXTD_ADMIN"); admin.empty() && env != nullptr) admin = env;
+  if (!admin.empty()) {
+    const size_t colon = admin.find(':');
+    contextd::query::NewUser user;
+    user.user_name = admin.substr(0, colon);
+    user.password = colon == std::string::npos ? "" : admin.substr(colon + 1);
+    user.roles = {contextd::query::kRoleAdmin};
+    if (absl::Status s = workspace.EnsureUser("", user); !s.ok()) {
+      std::fprintf(stderr, "contextd: cannot create the admin: %s\n",
+                   std::string(s.message()).c_str());
+      return 2;
+    }
+  }
+  contextd::server::Cometd cometd;
+  workspace.SetListener(&cometd);
+  contextd::server::Api api(&engine, &history, &latencies, {&workspace, &cometd, flags.csrf});
   contextd::server::HttpServer server(&api, &latencies, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
