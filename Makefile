@@ -4,7 +4,7 @@ JOBS ?= 2
 PORT ?= 8080
 DATA_DIR ?= ./data
 
-.PHONY: deps build run test bench clean
+.PHONY: deps node-deps build run test bench clean
 
 deps:
 	@./.ci/install-deps
@@ -18,7 +18,12 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 run: build
 	./$(BUILD_DIR)/contextd --port $(PORT) --data-dir $(DATA_DIR)
 
-test: build
+# The npm clients the end-to-end tests drive, pinned by tests/node/package-lock.json.
+node-deps: deps
+	@[ tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ] || \
+	  npm ci --prefix tests/node --no-audit --no-fund
+
+test: build node-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300
 
 # SCALE=10000000 for the scale run; DURATION and CONNS tune the load runs.
