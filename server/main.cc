@@ -48,6 +48,7 @@ Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded Rocks
   --csrf                 Workspace API: cookie-authenticated writes must send the session's
                            X-CSRF-TOKEN (GET replies carry it)
   --session-idle-s=N     Workspace API session idle timeout (default 1800)
+  --cometd-hold-ms=N     longest a CometD connect is held (default 25000)
   --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
                            instead of the system clock
   --help                 print this help
@@ -62,6 +63,7 @@ struct Flags {
   std::string admin;  // NAME:PASSWORD
   bool csrf = false;
   uint64_t session_idle_s = 1800;
+  uint64_t cometd_hold_ms = 25000;
 };
 
 bool ParseNumber(std::string_view text, uint64_t max, uint64_t* out) {
@@ -103,6 +105,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
       flags->admin = std::string(value);
     } else if (name == "--csrf") {
       flags->csrf = true;
+    } else if (name == "--cometd-hold-ms" && ParseNumber(value, 600000, &n) && n > 0) {
+      flags->cometd_hold_ms = n;
     } else if (name == "--session-idle-s" && ParseNumber(value, 86400 * 30, &n) && n > 0) {
       flags->session_idle_s = n;
     } else if (name == "--lcm-time-zone" && !value.empty()) {
@@ -179,7 +183,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  contextd::server::Cometd cometd;
+  contextd::server::CometdOptions cometd_options;
+  cometd_options.hold = std::chrono::milliseconds(flags.cometd_hold_ms);
+  contextd::server::Cometd cometd(cometd_options);
   workspace.SetListener(&cometd);
   contextd::server::Api api(&engine, &history, &latencies, {&workspace, &cometd, flags.csrf});
   contextd::server::HttpServer server(&api, &latencies, flags.http);
