@@ -27,7 +27,7 @@ test: build node-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300
 
 # SCALE=10000000 for the scale run; DURATION and CONNS tune the load runs.
-bench: build
+bench: build node-deps
 	@./.ci/install-deps bench
 	BUILD_DIR=$(abspath $(BUILD_DIR)) ./bench/run.sh
 

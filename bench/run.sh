@@ -177,6 +177,9 @@ small_server=$(latency "$sport" 'GET /genesys/1/cs/services/anonymous/:key/activ
 kill "$spid"; wait "$spid" 2>/dev/null || true
 large_server=$(latency "$port" 'GET /genesys/1/cs/services/anonymous/:key/active' 2>/dev/null || echo '{}')
 
+say "REST latency with and without ${CLIENTS:-500} held CometD clients"
+cometd=$(BUILD_DIR="$build" DURATION="$duration" "$root/bench/cometd_run.sh" | sed -n 's/^RESULT //p')
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$results/$stamp-$scale.json"
 python3 - "$out" <<PY
@@ -186,6 +189,7 @@ r = {
   "connections": $conns, "machine": "$(nproc) cores",
   "storage_micro": $storage,
   "history_micro": $history,
+  "cometd": $cometd,
   "import_services_per_s": int("${import_rate:-0}" or 0),
   "reads": {"contextd": $reads, "contextd_server_side": $reads_server,
             "postgresql": $pg_reads, "ceiling": $ceiling,
@@ -227,6 +231,8 @@ sm = r["flat"]["small_server_side_anonymous_active"]
 print(f"flat: server-side anonymous-active p50 at {r['flat']['small_services']} services {sm['p50_us']} us (half load)")
 st = r["storage_micro"]
 print(f"storage micro: 1-day window 10 -> 10^5 services {st['window_1day_us']['ratio']}x, active {st['active_us']['ratio']}x")
+cd = r["cometd"]
+print(f"REST (anonymous active) alone p50 {cd['rest_alone']['p50_us']} us p99 {cd['rest_alone']['p99_us']} us; with {cd['clients']} held CometD clients p50 {cd['rest_with_clients']['p50_us']} us p99 {cd['rest_with_clients']['p99_us']} us")
 hm = r["history_micro"]["window_3month_us"]
 print(f"history micro: 3-month window (30 rows) at 30 -> 10^5 records {hm['30']:.1f} -> {hm['100000']:.1f} us, {hm['ratio']}x")
 print(f"import: {r['import_services_per_s']} services/s; contextd RSS serving: {r['contextd_rss_kb'] // 1024} MiB")
