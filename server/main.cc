@@ -48,13 +48,17 @@ Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded Rocks
   --csrf                 Workspace API: cookie-authenticated writes must send the session's
                            X-CSRF-TOKEN (GET replies carry it)
   --session-idle-s=N     Workspace API session idle timeout (default 1800)
-  --cometd-hold-ms=N     longest a CometD connect is held (default 25000)
+  --cometd-hold-ms=N     longest a CometD connect is held (default 25000, at most 28000)
   --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
                            instead of the system clock
   --help                 print this help
 
 On start it prints "contextd listening on ADDR:PORT". SIGINT or SIGTERM stop it cleanly.
 )";
+
+// A held connect counts as a request in progress for Pistache's transport, which answers 408
+// and closes after its 30 s request timeout (http_handler.cc): holds stay below that.
+constexpr uint64_t kMaxHoldMs = 28000;
 
 struct Flags {
   contextd::server::HttpOptions http;
@@ -105,7 +109,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
       flags->admin = std::string(value);
     } else if (name == "--csrf") {
       flags->csrf = true;
-    } else if (name == "--cometd-hold-ms" && ParseNumber(value, 600000, &n) && n > 0) {
+    } else if (name == "--cometd-hold-ms" && ParseNumber(value, kMaxHoldMs, &n) && n > 0) {
       flags->cometd_hold_ms = n;
     } else if (name == "--session-idle-s" && ParseNumber(value, 86400 * 30, &n) && n > 0) {
       flags->session_idle_s = n;
