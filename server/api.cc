@@ -1,15 +1,19 @@
 #include "server/api.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <optional>
 
 #include "query/timestamp.h"
 #include "server/api_internal.h"
+#include "server/cometd.h"
 #include "server/cs_json.h"
 #include "server/history_fields.h"
 #include "server/json.h"
@@ -185,6 +189,71 @@ absl::StatusOr<int32_t> TaskId(std::string_view text) { return ChildId(text, "ta
 ApiResponse Health(query::Engine&, const Call&) { return Json(200, R"({"status":"ok"})"); }
 
 ApiResponse Latency(query::Engine&, const Call& c) { return Json(200, c.latencies.RenderJson()); }
+
+// GET /ready: 200 while the store answers and the server is not stopping, else 503.
+ApiResponse Ready(query::Engine&, const Call& c) {
+  if (c.shutting_down) return ErrorResponse(absl::UnavailableError("shutting down"), c.dialect);
+  if (c.store != nullptr) {
+    absl::StatusOr<storage::StoreStats> stats = c.store->Stats();
+    if (!stats.ok()) return ErrorResponse(absl::UnavailableError("store not ready"), c.dialect);
+  }
+  return Json(200, R"({"status":"ready"})");
+}
+
+// GET /metrics: Prometheus text format (README lists every metric).
+ApiResponse Metrics(query::Engine&, const Call& c) {
+  ApiResponse r;
+  r.status = 200;
+  r.plain_text = true;
+  r.body = c.latencies.RenderPrometheus();
+  auto gauge = [&r](const char* name, const char* type, const char* help, double value) {
+    char line[64];
+    std::snprintf(line, sizeof line, "%.17g", value);
+    r.body += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+              name + " " + line + "\n";
+  };
+  if (c.workspace.cometd != nullptr) {
+    gauge("contextd_cometd_clients", "gauge", "CometD clients known (handshaken, not expired).",
+          static_cast<double>(c.workspace.cometd->clients()));
+  }
+  if (c.store != nullptr) {
+    if (absl::StatusOr<storage::StoreStats> s = c.store->Stats(); s.ok()) {
+      const double lookups = static_cast<double>(s->block_cache_hits + s->block_cache_misses);
+      gauge("contextd_rocksdb_block_cache_hit_ratio", "gauge",
+            "Block cache hits over lookups since start (1 before any lookup).",
+            lookups > 0 ? static_cast<double>(s->block_cache_hits) / lookups : 1.0);
+      gauge("contextd_rocksdb_block_cache_hits_total", "counter", "Block cache hits.",
+            static_cast<double>(s->block_cache_hits));
+      gauge("contextd_rocksdb_block_cache_misses_total", "counter", "Block cache misses.",
+            static_cast<double>(s->block_cache_misses));
+      gauge("contextd_rocksdb_pending_compaction_bytes", "gauge",
+            "Estimated bytes compaction still has to rewrite.",
+            static_cast<double>(s->pending_compaction_bytes));
+      gauge("contextd_rocksdb_write_stall_seconds_total", "counter",
+            "Time writes were delayed or stopped by RocksDB.",
+            static_cast<double>(s->write_stall_micros) / 1e6);
+      gauge("contextd_rocksdb_writes_stopped", "gauge", "1 while RocksDB stops writes.",
+            s->writes_stopped ? 1 : 0);
+      gauge("contextd_rocksdb_live_sst_bytes", "gauge", "Size of the live SST files.",
+            static_cast<double>(s->live_sst_bytes));
+    }
+  }
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  gauge("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+        static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  std::error_code ec;
+  size_t fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  gauge("process_open_fds", "gauge", "Number of open file descriptors.", static_cast<double>(fds));
+  return r;
+}
 
 ApiResponse ResetLatency(query::Engine&, const Call& c) {
   c.latencies.Reset();
@@ -644,6 +713,8 @@ constexpr Dialect kPega = Dialect::kPega;
 constexpr Dialect kWs = Dialect::kWorkspace;
 constexpr Route kRoutes[] = {
     {"GET", "/health", Health, kNative},
+    {"GET", "/ready", Ready, kNative},
+    {"GET", "/metrics", Metrics, kNative},
     {"GET", NATIVE "/latency", Latency, kNative},
     {"POST", NATIVE "/latency/reset", ResetLatency, kNative, true},
     {"POST", NATIVE "/interactions", IngestInteractions, kNative},
@@ -814,7 +885,8 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       return r;
     }
     const Route& route = *best->route;
-    Call call{request, {}, target->params, route.dialect, *history_, workspace_, *latencies_};
+    Call call{request,    {},          target->params, route.dialect,        *history_,
+              workspace_, *latencies_, store_,         shutting_down_.load()};
     for (size_t i = 0; i < best->parts.size(); ++i) {
       if (best->parts[i].front() == ':') call.captures.push_back(std::move(target->segments[i]));
     }

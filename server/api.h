@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "server/latency.h"
 #include "server/uri.h"
 #include "storage/model.h"
+#include "storage/store.h"
 
 namespace contextd::server {
 
@@ -60,10 +62,11 @@ struct ApiResponse {
   using Complete = std::function<void(ApiResponse)>;
 
   int status = 200;
-  std::string body;    // JSON, or empty for 204 and body-less replies
-  std::string allow;   // for 405: the methods the path accepts, comma-separated
-  int route = -1;      // index into Api::RouteNames() of the route that served it
-  bool wrote = false;  // a successful write: acknowledge it only once durable
+  std::string body;         // JSON (or plain text); empty for body-less replies
+  bool plain_text = false;  // text/plain (Prometheus exposition) instead of JSON
+  std::string allow;        // for 405: the methods the path accepts, comma-separated
+  int route = -1;           // index into Api::RouteNames() of the route that served it
+  bool wrote = false;       // a successful write: acknowledge it only once durable
   std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
   // Set for a reply that is not ready yet (a CometD connect held until a message or a
   // timeout): the HTTP layer calls hold(complete, false) once the request is parked, and
@@ -91,9 +94,14 @@ class Api {
  public:
   // None is owned; all must outlive the Api. `latencies` is served at
   // GET /contextd/v1/latency (reset by POST /contextd/v1/latency/reset).
+  // `store` (optional) answers GET /ready and the storage figures of GET /metrics.
   Api(query::Engine* engine, query::History* history, RouteLatencies* latencies,
-      WorkspaceBackend workspace = {})
-      : engine_(engine), history_(history), latencies_(latencies), workspace_(workspace) {}
+      WorkspaceBackend workspace = {}, storage::Store* store = nullptr)
+      : engine_(engine),
+        history_(history),
+        latencies_(latencies),
+        workspace_(workspace),
+        store_(store) {}
 
   // Never throws for any input; internal failures become a 500 reply.
   ApiResponse Handle(const ApiRequest& request);
@@ -104,6 +112,9 @@ class Api {
   // Makes every write acknowledged by the engine so far durable.
   absl::Status Sync() { return engine_->Sync(); }
 
+  // From now on GET /ready answers 503 (the server is stopping).
+  void SetShuttingDown() { shutting_down_.store(true); }
+
   struct Call;  // one matched request: path captures, parameters, body
 
  private:
@@ -111,6 +122,8 @@ class Api {
   query::History* history_;    // not owned
   RouteLatencies* latencies_;  // not owned
   WorkspaceBackend workspace_;
+  storage::Store* store_;  // not owned; may be null
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace contextd::server

@@ -21,6 +21,8 @@ struct Api::Call {
   query::History& history;
   const WorkspaceBackend& workspace;
   RouteLatencies& latencies;
+  storage::Store* store;  // may be null
+  bool shutting_down;
 };
 
 using Handler = ApiResponse (*)(query::Engine&, const Api::Call&);

@@ -454,6 +454,7 @@ class Handler final : public Http::Handler {
     ConnState& conn = *state;
     const RequestHead head = std::move(*conn.head);
     const auto started = std::chrono::steady_clock::now();
+    latencies_->Begin();
     ApiRequest request;
     request.method =
         head.method == "HEAD" ? std::string_view("GET") : std::string_view(head.method);
@@ -506,11 +507,11 @@ class Handler final : public Http::Handler {
         std::lock_guard<std::mutex> lock(conn->held_mu);
         conn->release_held = nullptr;
       }
+      Record(latencies, route, final_reply.status, started);
       std::shared_ptr<Tcp::Peer> p = weak.lock();
       if (!p) return;
       final_reply.route = route;
       Send(*writer, final_reply, close, /*head_only=*/false, close ? p : nullptr);
-      Record(latencies, route, started);
     };
     {
       std::lock_guard<std::mutex> lock(conn->held_mu);
@@ -525,6 +526,7 @@ class Handler final : public Http::Handler {
               const HeadError& err, Http::Version version = Http::Version::Http11) {
     conn->discard = true;
     conn->buf.clear();
+    latencies_->Begin();
     Respond(peer, conn, Http::ResponseWriter(version, transport(), this, peer),
             HttpError(err.status, err.message), /*close=*/true, /*head_only=*/false,
             /*needs_sync=*/false, std::chrono::steady_clock::now());
@@ -538,7 +540,7 @@ class Handler final : public Http::Handler {
                bool needs_sync, std::chrono::steady_clock::time_point started) {
     if (committer_ == nullptr || (!needs_sync && conn->pending.load() == 0)) {
       Send(response, reply, close, head_only, close ? peer : nullptr);
-      Record(latencies_, reply.route, started);
+      Record(latencies_, reply.route, reply.status, started);
       return;
     }
     conn->pending.fetch_add(1);
@@ -556,15 +558,15 @@ class Handler final : public Http::Handler {
              Send(*writer, ErrorResponse(absl::UnavailableError(synced.ToString())), true,
                   head_only, p);
            }
-           Record(latencies, reply.route, started);
+           Record(latencies, reply.route, synced.ok() ? reply.status : 503, started);
            conn->pending.fetch_sub(1);
          }});
   }
 
-  static void Record(RouteLatencies* latencies, int route,
+  static void Record(RouteLatencies* latencies, int route, int status,
                      std::chrono::steady_clock::time_point started) {
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    latencies->Record(route,
+    latencies->Record(route, status,
                       static_cast<uint64_t>(
                           std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
   }
@@ -586,8 +588,9 @@ class Handler final : public Http::Handler {
       response.headers().add(std::make_shared<NamedHeader>(name, value));
     }
     const auto code = static_cast<Http::Code>(reply.status);
-    Async::Promise<ssize_t> sent = reply.body.empty() || head_only
-                                       ? response.send(code)
+    Async::Promise<ssize_t> sent = reply.body.empty() || head_only ? response.send(code)
+                                   : reply.plain_text
+                                       ? response.send(code, reply.body, MIME(Text, Plain))
                                        : response.send(code, reply.body, MIME(Application, Json));
     if (close_peer) {
       std::weak_ptr<Tcp::Peer> weak = close_peer;
@@ -693,6 +696,7 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
 
 void HttpServer::Shutdown() {
   if (!impl_->endpoint) return;
+  impl_->api->SetShuttingDown();
   if (impl_->committer) {
     // Deliver queued replies while the reactors still run and can write them; requests
     // still arriving are then synced and answered inline by their worker (Committer::Enqueue

@@ -1,6 +1,7 @@
 #include "server/latency.h"
 
 #include <bit>
+#include <cstdio>
 
 #include "server/json.h"
 
@@ -49,15 +50,77 @@ void LatencyHistogram::Reset() {
 }
 
 RouteLatencies::RouteLatencies(std::vector<std::string> route_names)
-    : names_(std::move(route_names)), histograms_(names_.size() + 1) {
+    : names_(std::move(route_names)), histograms_(names_.size() + 1), totals_(names_.size() + 1) {
   names_.push_back("other");
 }
 
-void RouteLatencies::Record(int route, uint64_t micros) {
+void RouteLatencies::Record(int route, int status, uint64_t micros) {
   const size_t i = route >= 0 && static_cast<size_t>(route) + 1 < names_.size()
                        ? static_cast<size_t>(route)
                        : names_.size() - 1;
   histograms_[i].Record(micros);
+  Totals& t = totals_[i];
+  t.histogram.Record(micros);
+  t.sum_us.fetch_add(micros, std::memory_order_relaxed);
+  if (status >= kMinStatus && status <= kMaxStatus) {
+    t.statuses[static_cast<size_t>(status - kMinStatus)].fetch_add(1, std::memory_order_relaxed);
+  }
+  ended_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string RouteLatencies::RenderPrometheus() const {
+  // Prometheus label values escape backslash, quote and newline; route patterns have none.
+  static constexpr uint64_t kBoundsUs[] = {50,     100,    250,    500,     1000,
+                                           2500,   5000,   10000,  25000,   50000,
+                                           100000, 250000, 500000, 1000000, 2500000};
+  std::string out;
+  out += "# HELP contextd_http_requests_total Requests served, by route and HTTP status.\n";
+  out += "# TYPE contextd_http_requests_total counter\n";
+  for (size_t i = 0; i < names_.size(); ++i) {
+    for (int s = kMinStatus; s <= kMaxStatus; ++s) {
+      const uint64_t n =
+          totals_[i].statuses[static_cast<size_t>(s - kMinStatus)].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      out += "contextd_http_requests_total{route=\"" + names_[i] + "\",status=\"" +
+             std::to_string(s) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  out += "# HELP contextd_http_request_duration_seconds Server-side request latency, by route.\n";
+  out += "# TYPE contextd_http_request_duration_seconds histogram\n";
+  for (size_t i = 0; i < names_.size(); ++i) {
+    const LatencyHistogram& h = totals_[i].histogram;
+    const uint64_t count = h.Count();
+    if (count == 0) continue;
+    const std::string label = "route=\"" + names_[i] + "\"";
+    for (uint64_t bound : kBoundsUs) {
+      uint64_t n = 0;
+      for (int b = 0; b < LatencyHistogram::kBuckets && LatencyHistogram::UpperBoundOf(b) <= bound;
+           ++b) {
+        n += h.BucketCount(b);
+      }
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", static_cast<double>(bound) / 1e6);
+      out += "contextd_http_request_duration_seconds_bucket{" + label + ",le=\"" + le + "\"} " +
+             std::to_string(n) + "\n";
+    }
+    out += "contextd_http_request_duration_seconds_bucket{" + label + ",le=\"+Inf\"} " +
+           std::to_string(count) + "\n";
+    char sum[32];
+    std::snprintf(sum, sizeof sum, "%.6f",
+                  static_cast<double>(totals_[i].sum_us.load(std::memory_order_relaxed)) / 1e6);
+    out += "contextd_http_request_duration_seconds_sum{" + label + "} " + sum + "\n";
+    out += "contextd_http_request_duration_seconds_count{" + label + "} " + std::to_string(count) +
+           "\n";
+  }
+  const uint64_t begun = begun_.load(std::memory_order_relaxed);
+  const uint64_t ended = ended_.load(std::memory_order_relaxed);
+  out +=
+      "# HELP contextd_http_requests_in_flight Requests framed and not yet answered "
+      "(held CometD connects included).\n";
+  out += "# TYPE contextd_http_requests_in_flight gauge\n";
+  out += "contextd_http_requests_in_flight " + std::to_string(begun > ended ? begun - ended : 0) +
+         "\n";
+  return out;
 }
 
 std::string RouteLatencies::RenderJson() const {

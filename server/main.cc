@@ -191,7 +191,8 @@ int main(int argc, char** argv) {
   cometd_options.hold = std::chrono::milliseconds(flags.cometd_hold_ms);
   contextd::server::Cometd cometd(cometd_options);
   workspace.SetListener(&cometd);
-  contextd::server::Api api(&engine, &history, &latencies, {&workspace, &cometd, flags.csrf});
+  contextd::server::Api api(&engine, &history, &latencies, {&workspace, &cometd, flags.csrf},
+                            store->get());
   contextd::server::HttpServer server(&api, &latencies, flags.http);
   auto port = server.Start();
   if (!port.ok()) {

@@ -16,6 +16,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/memtablerep.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "storage/codec.h"
@@ -151,7 +152,7 @@ std::optional<ActiveEntry> ActiveEntryOf(std::string_view tenant, const Service&
 struct IdCounter {
   explicit IdCounter(const char* limit_key) : key(limit_key) {}
 
-  const char* key;     // where the limit lives in the meta column family
+  const char* key;  // where the limit lives in the meta column family
   std::mutex mu;
   uint64_t next = 1;   // guarded by mu
   uint64_t limit = 1;  // guarded by mu
@@ -286,8 +287,7 @@ class RocksDbStore final : public Store {
     return records;
   }
 
-  absl::StatusOr<std::vector<Interaction>> ScanInteractions(
-      const InteractionScan& scan) override {
+  absl::StatusOr<std::vector<Interaction>> ScanInteractions(const InteractionScan& scan) override {
     std::vector<Interaction> out;
     if (scan.range.Empty() || scan.limit == 0) return out;
     const std::string prefix = InteractionIndexPrefix(scan.tenant, scan.by, scan.key);
@@ -341,6 +341,30 @@ class RocksDbStore final : public Store {
 
   absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() override {
     return ListWorkspace<WorkItem>('i', DecodeWorkItem);
+  }
+
+  absl::StatusOr<StoreStats> Stats() override {
+    StoreStats out;
+    rocksdb::Statistics* stats = db_->GetOptions().statistics.get();
+    if (stats != nullptr) {
+      out.block_cache_hits = stats->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+      out.block_cache_misses = stats->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+      out.write_stall_micros = stats->getTickerCount(rocksdb::STALL_MICROS);
+    }
+    uint64_t v = 0;
+    for (rocksdb::ColumnFamilyHandle* cf : handles_) {
+      if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &v)) {
+        out.pending_compaction_bytes += v;
+      }
+      if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kLiveSstFilesSize, &v)) {
+        out.live_sst_bytes += v;
+      }
+    }
+    if (!db_->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &v)) {
+      return absl::UnavailableError("the store does not answer");
+    }
+    out.writes_stopped = v != 0;
+    return out;
   }
 
   absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) override {
@@ -756,6 +780,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  // Tickers only (block cache hits, stalls) for /metrics; no timers or histograms.
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   db_options.allow_concurrent_memtable_write = !options.bulk_load;  // vector memtables need it off
   if (options.bulk_load) db_options.max_background_flushes = 2;     // flush the CFs in parallel
 

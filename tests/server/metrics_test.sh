@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Scrapes GET /metrics of the real binary with the Prometheus client library's own text
+# parser (Debian's python3-prometheus-client) and checks the families and their values;
+# checks GET /health and GET /ready.
+set -euo pipefail
+bin=$1
+dir=$(mktemp -d)
+out=$(mktemp)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
+"$bin" --port 0 --data-dir "$dir" --sync none --admin root:secret >"$out" 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
+port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
+b=http://127.0.0.1:$port
+[ "$(curl -s $b/health)" = '{"status":"ok"}' ] || { echo "FAIL health"; exit 1; }
+[ "$(curl -s $b/ready)" = '{"status":"ready"}' ] || { echo "FAIL ready"; exit 1; }
+for _ in 1 2 3; do curl -s "$b/genesys/1/cs/services/anonymous/k/active" >/dev/null; done
+curl -s "$b/nope" >/dev/null
+curl -s -X POST "$b/genesys/1/cs/services/start" -d '{"contact_key":"k"}' >/dev/null
+curl -s -u root:secret -X POST "$b/api/v2/notifications/handshake" \
+  -d '[{"id":"1","channel":"/meta/handshake"}]' >/dev/null
+type=$(curl -s -o /dev/null -w '%{content_type}' "$b/metrics")
+[[ "$type" == text/plain* ]] || { echo "FAIL content type $type"; exit 1; }
+curl -s "$b/metrics" | /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+def sample(family, suffix="", **labels):
+    for s in families[family].samples:
+        if s.name == family + suffix and all(s.labels.get(k) == v for k, v in labels.items()):
+            return s.value
+    raise SystemExit(f"FAIL no sample {family}{suffix} {labels}")
+active = "GET /genesys/1/cs/services/anonymous/:key/active"
+assert families["contextd_http_requests"].type == "counter"
+assert sample("contextd_http_requests", "_total", route=active, status="200") == 3
+assert sample("contextd_http_requests", "_total", route="other", status="404") == 1
+assert sample("contextd_http_requests", "_total", route="POST /genesys/1/cs/services/start", status="201") == 1
+h = families["contextd_http_request_duration_seconds"]
+assert h.type == "histogram"
+assert sample("contextd_http_request_duration_seconds", "_count", route=active) == 3
+assert sample("contextd_http_request_duration_seconds", "_bucket", route=active, le="+Inf") == 3
+assert sample("contextd_http_request_duration_seconds", "_bucket", route=active, le="1") == 3
+assert sample("contextd_http_requests_in_flight") == 1  # this scrape
+assert sample("contextd_cometd_clients") == 1
+assert 0 <= sample("contextd_rocksdb_block_cache_hit_ratio") <= 1
+for name in ["contextd_rocksdb_pending_compaction_bytes", "contextd_rocksdb_writes_stopped",
+             "contextd_rocksdb_live_sst_bytes"]:
+    assert sample(name) >= 0, name
+assert sample("contextd_rocksdb_write_stall_seconds", "_total") >= 0
+assert sample("process_resident_memory_bytes") > 1 << 20
+assert sample("process_open_fds") > 3
+print("ok metrics:", len(families), "families")
+'
+echo "1 passed, 0 failed"
