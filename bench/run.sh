@@ -44,7 +44,7 @@ wait_port() {  # FILE: waits for a "listening on ...:PORT" line, prints PORT
   echo "server did not start: $(cat "$1")" >&2; exit 1
 }
 start_contextd() {  # DATA_DIR LOG: starts contextd; sets cport and cpid
-  "$build/contextd" --port 0 --data-dir "$1" --threads 2 >"$2" 2>&1 &
+  "$build/contextd" --port 0 --data-dir "$1" --threads 2 --log-level warn >"$2" 2>&1 &
   cpid=$!
   pids+=("$cpid")
   cport=$(wait_port "$2")

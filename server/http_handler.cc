@@ -11,12 +11,14 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "pistache/endpoint.h"
 #include "pistache/http.h"
 #include "pistache/peer.h"
 #include "server/committer.h"
+#include "server/request_log.h"
 
 namespace contextd::server {
 namespace {
@@ -52,8 +54,8 @@ struct RequestHead {
 };
 
 // Request headers handed to the Api (ApiRequest::headers).
-constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie", "x-csrf-token", "upgrade",
-                                               "host"};
+constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie", "x-csrf-token",
+                                               "upgrade",       "host",   "x-request-id"};
 
 // Decodes a chunked request body incrementally, as its bytes arrive.
 class ChunkDecoder {
@@ -118,6 +120,32 @@ class ChunkDecoder {
   size_t trailer_bytes_ = 0;
   std::string body_;
 };
+
+// What is measured and logged of a request once its reply is sent.
+struct Trace {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string request_id;
+  std::string method;
+  std::string tenant;
+};
+using TraceRef = std::shared_ptr<const Trace>;
+
+// The X-Request-Id of a request: the client's when it is 1-128 characters of [A-Za-z0-9._-],
+// else a new one (a per-process random prefix and a counter).
+std::string RequestId(std::string_view given) {
+  if (!given.empty() && given.size() <= 128 &&
+      given.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+          std::string_view::npos) {
+    return std::string(given);
+  }
+  static const uint64_t prefix = std::random_device()() ^ (uint64_t{std::random_device()()} << 32);
+  static std::atomic<uint64_t> counter{0};
+  char id[48];
+  std::snprintf(id, sizeof id, "%016llx-%llx", static_cast<unsigned long long>(prefix),
+                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
+  return id;
+}
 
 // Per-connection framing state, kept on the Pistache peer.
 struct ConnState {
@@ -306,10 +334,11 @@ class Handler final : public Http::Handler {
   HTTP_PROTOTYPE(Handler)
 
   // `committer` is null unless writes wait for their sync (Durability::kAlways).
-  Handler(Api* api, RouteLatencies* latencies, size_t max_body, Committer* committer,
-          std::optional<int64_t> fixed_now_ms)
+  Handler(Api* api, RouteLatencies* latencies, RequestLog* log, size_t max_body,
+          Committer* committer, std::optional<int64_t> fixed_now_ms)
       : api_(api),
         latencies_(latencies),
+        telemetry_{latencies, log},
         max_body_(max_body),
         committer_(committer),
         fixed_now_ms_(fixed_now_ms) {}
@@ -453,7 +482,7 @@ class Handler final : public Http::Handler {
   void Serve(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& state) {
     ConnState& conn = *state;
     const RequestHead head = std::move(*conn.head);
-    const auto started = std::chrono::steady_clock::now();
+    auto trace = std::make_shared<Trace>();
     latencies_->Begin();
     ApiRequest request;
     request.method =
@@ -469,15 +498,18 @@ class Handler final : public Http::Handler {
                                    : std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
                                          .count();
+    trace->request_id = RequestId(request.Header("x-request-id"));
+    trace->method = head.method;
+    trace->tenant = head.tenant;
     ApiResponse reply = api_->Handle(request);
 
     Http::ResponseWriter writer(head.version, transport(), this, peer);
     if (reply.hold) {
-      Hold(peer, state, std::move(writer), std::move(reply), head.close, started);
+      Hold(peer, state, std::move(writer), std::move(reply), head.close, std::move(trace));
     } else {
       const bool needs_sync = reply.wrote;
       Respond(peer, state, std::move(writer), std::move(reply), head.close, head.method == "HEAD",
-              needs_sync, started);
+              needs_sync, std::move(trace));
     }
     conn.buf.erase(0, head.head_bytes + wire_body_bytes);
     conn.chunks.reset();
@@ -493,24 +525,24 @@ class Handler final : public Http::Handler {
   // Parks the reply: reply.hold receives a completion that sends the final reply later, from
   // any thread, at most once; a next request on the connection completes it first.
   void Hold(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
-            Http::ResponseWriter response, ApiResponse reply, bool close,
-            std::chrono::steady_clock::time_point started) {
+            Http::ResponseWriter response, ApiResponse reply, bool close, TraceRef trace) {
     auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
     auto done = std::make_shared<std::atomic<bool>>(false);
     std::weak_ptr<Tcp::Peer> weak = peer;
     auto release_now = std::make_shared<std::function<void()>>();
-    ApiResponse::Complete complete = [writer, done, weak, close, started, conn,
-                                      latencies = latencies_,
+    ApiResponse::Complete complete = [writer, done, weak, close, trace, conn,
+                                      telemetry = telemetry_,
                                       route = reply.route](ApiResponse final_reply) {
       if (done->exchange(true)) return;
       {
         std::lock_guard<std::mutex> lock(conn->held_mu);
         conn->release_held = nullptr;
       }
-      Record(latencies, route, final_reply.status, started);
+      Record(telemetry, *trace, route, final_reply.status);
       std::shared_ptr<Tcp::Peer> p = weak.lock();
       if (!p) return;
       final_reply.route = route;
+      final_reply.headers.emplace_back("X-Request-Id", trace->request_id);
       Send(*writer, final_reply, close, /*head_only=*/false, close ? p : nullptr);
     };
     {
@@ -527,9 +559,11 @@ class Handler final : public Http::Handler {
     conn->discard = true;
     conn->buf.clear();
     latencies_->Begin();
+    auto trace = std::make_shared<Trace>();
+    trace->request_id = RequestId("");
     Respond(peer, conn, Http::ResponseWriter(version, transport(), this, peer),
             HttpError(err.status, err.message), /*close=*/true, /*head_only=*/false,
-            /*needs_sync=*/false, std::chrono::steady_clock::now());
+            /*needs_sync=*/false, std::move(trace));
   }
 
   // Sends a reply now, or through the committer when it acknowledges a write (sent once the
@@ -537,18 +571,19 @@ class Handler final : public Http::Handler {
   // keep request order).
   void Respond(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
                Http::ResponseWriter response, ApiResponse reply, bool close, bool head_only,
-               bool needs_sync, std::chrono::steady_clock::time_point started) {
+               bool needs_sync, TraceRef trace) {
+    reply.headers.emplace_back("X-Request-Id", trace->request_id);
     if (committer_ == nullptr || (!needs_sync && conn->pending.load() == 0)) {
       Send(response, reply, close, head_only, close ? peer : nullptr);
-      Record(latencies_, reply.route, reply.status, started);
+      Record(telemetry_, *trace, reply.route, reply.status);
       return;
     }
     conn->pending.fetch_add(1);
     auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
     std::weak_ptr<Tcp::Peer> weak = peer;
     committer_->Enqueue(
-        {needs_sync, [writer, reply = std::move(reply), close, head_only, weak, conn, started,
-                      latencies = latencies_](const absl::Status& synced) {
+        {needs_sync, [writer, reply = std::move(reply), close, head_only, weak, conn, trace,
+                      telemetry = telemetry_](const absl::Status& synced) {
            std::shared_ptr<Tcp::Peer> p = weak.lock();
            if (synced.ok()) {
              Send(*writer, reply, close, head_only, close ? p : nullptr);
@@ -558,17 +593,35 @@ class Handler final : public Http::Handler {
              Send(*writer, ErrorResponse(absl::UnavailableError(synced.ToString())), true,
                   head_only, p);
            }
-           Record(latencies, reply.route, synced.ok() ? reply.status : 503, started);
+           Record(telemetry, *trace, reply.route, synced.ok() ? reply.status : 503);
            conn->pending.fetch_sub(1);
          }});
   }
 
-  static void Record(RouteLatencies* latencies, int route, int status,
-                     std::chrono::steady_clock::time_point started) {
-    const auto elapsed = std::chrono::steady_clock::now() - started;
-    latencies->Record(route, status,
-                      static_cast<uint64_t>(
-                          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
+  // Where finished requests are measured and logged.
+  struct Telemetry {
+    RouteLatencies* latencies;  // not owned
+    RequestLog* log;            // not owned; may be null
+  };
+
+  static void Record(const Telemetry& t, const Trace& trace, int route, int status) {
+    const auto micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::steady_clock::now() - trace.started)
+                                                  .count());
+    t.latencies->Record(route, status, micros);
+    if (t.log != nullptr && t.log->enabled(LogLevel::kInfo)) {
+      static const std::vector<std::string> names = Api::RouteNames();
+      RequestRecord r;
+      r.request_id = trace.request_id;
+      r.method = trace.method;
+      r.route = route >= 0 && static_cast<size_t>(route) < names.size()
+                    ? std::string_view(names[static_cast<size_t>(route)])
+                    : std::string_view();
+      r.status = status;
+      r.micros = micros;
+      r.tenant = trace.tenant;
+      t.log->Request(r);
+    }
   }
 
   // Sends `reply`. `close_peer`, when set, is half-closed once the reply is written (Pistache
@@ -612,6 +665,7 @@ class Handler final : public Http::Handler {
 
   Api* api_;                   // not owned
   RouteLatencies* latencies_;  // not owned
+  Telemetry telemetry_;
   size_t max_body_;
   Committer* committer_;  // not owned; may be null
   std::optional<int64_t> fixed_now_ms_;
@@ -684,8 +738,9 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
     } else if (o.durability == Durability::kBatch) {
       impl_->periodic = std::make_unique<PeriodicSync>(impl_->api, std::chrono::milliseconds(10));
     }
-    impl_->endpoint->setHandler(Http::make_handler<Handler>(
-        impl_->api, impl_->latencies, o.max_body_bytes, impl_->committer.get(), o.fixed_now_ms));
+    impl_->endpoint->setHandler(
+        Http::make_handler<Handler>(impl_->api, impl_->latencies, o.log, o.max_body_bytes,
+                                    impl_->committer.get(), o.fixed_now_ms));
     impl_->endpoint->serveThreaded();
     return static_cast<uint16_t>(impl_->endpoint->getPort());
   } catch (const std::exception& e) {

@@ -11,6 +11,8 @@
 
 namespace contextd::server {
 
+class RequestLog;
+
 // When a write is acknowledged.
 enum class Durability {
   kAlways,  // after its WAL is fsynced; concurrent writes share one fsync (group commit)
@@ -25,6 +27,7 @@ struct HttpOptions {
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
   Durability durability = Durability::kAlways;
+  RequestLog* log = nullptr;  // not owned; one line per request when set
   // For tests: every request sees this time as `now` instead of the system clock.
   std::optional<int64_t> fixed_now_ms;
 };

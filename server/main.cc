@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "query/engine.h"
 #include "query/history.h"
@@ -19,6 +21,7 @@
 #include "server/http_handler.h"
 #include "server/import.h"
 #include "server/lcm.h"
+#include "server/request_log.h"
 #include "storage/rocksdb_store.h"
 
 namespace {
@@ -26,7 +29,11 @@ namespace {
 constexpr char kUsage[] = R"(usage: contextd [flags]
        contextd import [--data-dir=DIR] [--tenant=T] FILE|-   (see contextd import --help)
 
-Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded RocksDB.
+Serves the Genesys Context Services API (/genesys/1/cs/...), the interaction history dialects
+(Pega, LCM, /contextd/v1) and the Workspace API (/api/v2, CometD) on an embedded RocksDB.
+
+Every flag can also be set by an environment variable, CONTEXTD_ and the flag's name in capitals
+with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command line wins.
 
   --address=ADDR         listen address (default 127.0.0.1; 0.0.0.0 for all interfaces)
   --port=N               listen port (default 8080; 0 picks a free port)
@@ -41,20 +48,47 @@ Serves the Genesys Context Services API (/genesys/1/cs/...) on an embedded Rocks
                          none: acknowledged at once, never fsynced by contextd (a machine
                            crash may lose the last seconds; a process crash loses nothing)
   --max-body-bytes=N     largest accepted request body (default 1048576)
+  --log-level=LEVEL      debug|info|warn|error|off (default info: one JSON line per request
+                           on stderr)
   --lcm-time-zone=ZONE   IANA zone of LCM GetCustomerJourney times (default UTC)
   --admin=NAME:PASSWORD  create this Contact Center Admin (default tenant) at start unless the
-                           name exists; the CONTEXTD_ADMIN environment variable does the
-                           same and keeps the password out of the process list
+                           name exists (CONTEXTD_ADMIN keeps the password out of the
+                           process list)
   --csrf                 Workspace API: cookie-authenticated writes must send the session's
-                           X-CSRF-TOKEN (GET replies carry it)
+                           X-CSRF-TOKEN (GET replies carry it) (default off)
   --session-idle-s=N     Workspace API session idle timeout (default 1800)
   --cometd-hold-ms=N     longest a CometD connect is held (default 25000, at most 28000)
   --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
-                           instead of the system clock
+                           instead of the system clock (default: the system clock)
   --help                 print this help
 
 On start it prints "contextd listening on ADDR:PORT". SIGINT or SIGTERM stop it cleanly.
 )";
+
+// The flags an environment variable can set (CONTEXTD_<NAME>).
+constexpr const char* kFlagNames[] = {
+    "address",        "port",           "data-dir",      "threads", "sync",
+    "max-body-bytes", "log-level",      "lcm-time-zone", "admin",   "csrf",
+    "session-idle-s", "cometd-hold-ms", "fixed-now"};
+
+// "--name=value" for each flag set in the environment, to be parsed before the command line.
+std::vector<std::string> EnvironmentArgs() {
+  std::vector<std::string> args;
+  for (std::string_view name : kFlagNames) {
+    std::string var = "CONTEXTD_";
+    for (char c : name) var += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    const char* value = std::getenv(var.c_str());
+    if (value == nullptr) continue;
+    if (name == "csrf") {
+      if (std::string_view(value) == "true" || std::string_view(value) == "1") {
+        args.push_back("--csrf");
+      }
+      continue;
+    }
+    args.push_back("--" + std::string(name) + "=" + value);
+  }
+  return args;
+}
 
 // A held connect counts as a request in progress for Pistache's transport, which answers 408
 // and closes after its 30 s request timeout (http_handler.cc): holds stay below that.
@@ -68,6 +102,7 @@ struct Flags {
   bool csrf = false;
   uint64_t session_idle_s = 1800;
   uint64_t cometd_hold_ms = 25000;
+  contextd::server::LogLevel log_level = contextd::server::LogLevel::kInfo;
 };
 
 bool ParseNumber(std::string_view text, uint64_t max, uint64_t* out) {
@@ -113,6 +148,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
       flags->cometd_hold_ms = n;
     } else if (name == "--session-idle-s" && ParseNumber(value, 86400 * 30, &n) && n > 0) {
       flags->session_idle_s = n;
+    } else if (name == "--log-level" && contextd::server::ParseLogLevel(value, &flags->log_level)) {
     } else if (name == "--lcm-time-zone" && !value.empty()) {
       flags->lcm_time_zone = std::string(value);
     } else if (name == "--fixed-now" && contextd::query::ParseTimestamp(value).ok()) {
@@ -133,7 +169,11 @@ int main(int argc, char** argv) {
   }
   Flags flags;
   bool help = false;
-  if (!ParseFlags(argc, argv, &flags, &help)) return 2;
+  std::vector<std::string> args = EnvironmentArgs();
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  std::vector<char*> arg_ptrs = {argv[0]};
+  for (std::string& a : args) arg_ptrs.push_back(a.data());
+  if (!ParseFlags(static_cast<int>(arg_ptrs.size()), arg_ptrs.data(), &flags, &help)) return 2;
   if (help) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -173,8 +213,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "contextd: cannot load the workspace: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::string admin = flags.admin;
-  if (const char* env = std::getenv("CONTEXTD_ADMIN"); admin.empty() && env != nullptr) admin = env;
+  const std::string& admin = flags.admin;
   if (!admin.empty()) {
     const size_t colon = admin.find(':');
     contextd::query::NewUser user;
@@ -193,6 +232,8 @@ int main(int argc, char** argv) {
   workspace.SetListener(&cometd);
   contextd::server::Api api(&engine, &history, &latencies, {&workspace, &cometd, flags.csrf},
                             store->get());
+  contextd::server::RequestLog log(stderr, flags.log_level);
+  flags.http.log = &log;
   contextd::server::HttpServer server(&api, &latencies, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
@@ -204,7 +245,8 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::fprintf(stderr, "contextd: %s received, shutting down\n", strsignal(sig));
+  log.Message(contextd::server::LogLevel::kInfo,
+              std::string(strsignal(sig)) + " received, shutting down");
   server.Shutdown();  // joins the workers before the store closes
   store->reset();
   return 0;

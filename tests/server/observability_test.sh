@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Scrapes GET /metrics of the real binary with the Prometheus client library's own text
-# parser (Debian's python3-prometheus-client) and checks the families and their values;
-# checks GET /health and GET /ready.
+# Operability of the real binary: configured by environment variables; GET /metrics scraped
+# with the Prometheus client library's own text parser (Debian's python3-prometheus-client);
+# GET /health and /ready; one JSON log line per request with its X-Request-Id, never a
+# credential.
 set -euo pipefail
 bin=$1
 dir=$(mktemp -d)
 out=$(mktemp)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
-"$bin" --port 0 --data-dir "$dir" --sync none --admin root:secret >"$out" 2>&1 &
+err=$(mktemp)
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out" "$err"' EXIT
+"$bin" --help | grep -q 'CONTEXTD_PORT=9000' || { echo "FAIL help names the variables"; exit 1; }
+CONTEXTD_PORT=0 CONTEXTD_DATA_DIR="$dir" CONTEXTD_SYNC=none CONTEXTD_ADMIN=root:secret \
+  CONTEXTD_LOG_LEVEL=info "$bin" >"$out" 2>"$err" &
 pid=$!
 for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
@@ -51,4 +55,25 @@ assert sample("process_resident_memory_bytes") > 1 << 20
 assert sample("process_open_fds") > 3
 print("ok metrics:", len(families), "families")
 '
+# Request ids: echoed when given, generated otherwise.
+id=$(curl -s -D - -o /dev/null -H 'X-Request-Id: trace-42' "$b/health" | tr -d '\r' | sed -n 's/^X-Request-Id: //ip')
+[ "$id" = trace-42 ] || { echo "FAIL echoed request id: $id"; exit 1; }
+gen=$(curl -s -D - -o /dev/null "$b/health" | tr -d '\r' | sed -n 's/^X-Request-Id: //ip')
+[ -n "$gen" ] && [ "$gen" != trace-42 ] || { echo "FAIL generated request id"; exit 1; }
+sleep 0.4  # the log is written every 100 ms
+/usr/bin/python3 - "$err" "$gen" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+assert "secret" not in text and "JSESSIONID" not in text and "Basic" not in text, "credential logged"
+lines = [json.loads(l) for l in text.splitlines() if l.strip()]
+requests = [l for l in lines if "request_id" in l]
+assert len(requests) >= 9, len(requests)
+for l in requests:
+    assert set(l) == {"time", "level", "request_id", "method", "route", "status", "us", "tenant"}, l
+    assert isinstance(l["us"], int) and isinstance(l["status"], int)
+assert any(l["request_id"] == "trace-42" and l["route"] == "GET /health" for l in requests)
+assert any(l["request_id"] == sys.argv[2] for l in requests)
+assert any(l["status"] == 404 and l["route"] == "" for l in requests)
+print("ok log:", len(requests), "request lines")
+PY
 echo "1 passed, 0 failed"
