@@ -14,6 +14,7 @@
 #include "query/timestamp.h"
 #include "server/api_internal.h"
 #include "server/cometd.h"
+#include "server/ui_assets.h"
 #include "server/cs_json.h"
 #include "server/history_fields.h"
 #include "server/json.h"
@@ -190,6 +191,23 @@ ApiResponse Health(query::Engine&, const Call&) { return Json(200, R"({"status":
 
 ApiResponse Latency(query::Engine&, const Call& c) { return Json(200, c.latencies.RenderJson()); }
 
+// GET /ui/ and its files: the agent timeline page.
+ApiResponse UiFile(std::string_view name) {
+  for (const UiAsset& asset : UiAssets()) {
+    if (asset.name == name) {
+      ApiResponse r;
+      r.body = std::string(asset.body);
+      r.content_type = asset.content_type;
+      return r;
+    }
+  }
+  return HttpError(404, "no such resource", Dialect::kNative);
+}
+
+ApiResponse UiIndex(query::Engine&, const Call&) { return UiFile("index.html"); }
+
+ApiResponse UiAssetFile(query::Engine&, const Call& c) { return UiFile(c.captures[0]); }
+
 // GET /ready: 200 while the store answers and the server is not stopping, else 503.
 ApiResponse Ready(query::Engine&, const Call& c) {
   if (c.shutting_down) return ErrorResponse(absl::UnavailableError("shutting down"), c.dialect);
@@ -204,7 +222,7 @@ ApiResponse Ready(query::Engine&, const Call& c) {
 ApiResponse Metrics(query::Engine&, const Call& c) {
   ApiResponse r;
   r.status = 200;
-  r.plain_text = true;
+  r.content_type = "text/plain; version=0.0.4";
   r.body = c.latencies.RenderPrometheus();
   auto gauge = [&r](const char* name, const char* type, const char* help, double value) {
     char line[64];
@@ -715,6 +733,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/health", Health, kNative},
     {"GET", "/ready", Ready, kNative},
     {"GET", "/metrics", Metrics, kNative},
+    {"GET", "/ui", UiIndex, kNative},
+    {"GET", "/ui/:file", UiAssetFile, kNative},
     {"GET", NATIVE "/latency", Latency, kNative},
     {"POST", NATIVE "/latency/reset", ResetLatency, kNative, true},
     {"POST", NATIVE "/interactions", IngestInteractions, kNative},

@@ -63,7 +63,7 @@ struct ApiResponse {
 
   int status = 200;
   std::string body;         // JSON (or plain text); empty for body-less replies
-  bool plain_text = false;  // text/plain (Prometheus exposition) instead of JSON
+  std::string_view content_type;  // "" for JSON; else a static media type ("text/plain", ...)
   std::string allow;        // for 405: the methods the path accepts, comma-separated
   int route = -1;           // index into Api::RouteNames() of the route that served it
   bool wrote = false;       // a successful write: acknowledge it only once durable

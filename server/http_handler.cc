@@ -641,10 +641,12 @@ class Handler final : public Http::Handler {
       response.headers().add(std::make_shared<NamedHeader>(name, value));
     }
     const auto code = static_cast<Http::Code>(reply.status);
-    Async::Promise<ssize_t> sent = reply.body.empty() || head_only ? response.send(code)
-                                   : reply.plain_text
-                                       ? response.send(code, reply.body, MIME(Text, Plain))
-                                       : response.send(code, reply.body, MIME(Application, Json));
+    Async::Promise<ssize_t> sent =
+        reply.body.empty() || head_only ? response.send(code)
+        : reply.content_type.empty()
+            ? response.send(code, reply.body, MIME(Application, Json))
+            : response.send(code, reply.body,
+                            Http::Mime::MediaType::fromString(std::string(reply.content_type)));
     if (close_peer) {
       std::weak_ptr<Tcp::Peer> weak = close_peer;
       sent.then(
