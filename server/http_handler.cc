@@ -290,7 +290,10 @@ std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, R
     }
   }
   if (head->chunked && content_length) {
-    return HeadError{400, "both Content-Length and Transfer-Encoding given"};
+    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and the connection closes
+    // after the reply (proxies such as Prism forward both).
+    content_length.reset();
+    head->close = true;
   }
   if (content_length && *content_length > max_body) {
     return HeadError{413, "request body larger than " + std::to_string(max_body) + " bytes"};

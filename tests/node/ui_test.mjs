@@ -11,7 +11,7 @@ const base = `http://127.0.0.1:${port}`;
 async function post(path, body, ndjson = false) {
   const res = await fetch(base + path, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": ndjson ? "application/x-ndjson" : "application/json" },
     body: ndjson ? body : JSON.stringify(body),
   });
   const text = await res.text();

@@ -306,10 +306,6 @@ TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
       {"chunked over the limit",
        "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffff\r\n", 413,
        "larger than"},
-      {"chunked and Content-Length",
-       "POST " + start +
-           " HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n0\r\n\r\n",
-       400, "both"},
       {"gzip transfer coding", "POST " + start + " HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
        501, "chunked"},
       {"garbage request line", "GARBAGE\r\n\r\n", 400, "request line"},
@@ -359,6 +355,16 @@ TEST_F(ServerTest, DecodesChunkedBodiesSplitAnywhere) {
     EXPECT_NE(r.body.find("\"contact_key\":\"chunk\""), std::string::npos) << r.body;
     EXPECT_EQ(c.ReadReply().status, 200);
   }
+}
+
+TEST_F(ServerTest, ChunkedWinsOverContentLengthAndTheConnectionCloses) {
+  HttpClient c(server_->port());
+  HttpReply r = c.SendRaw("POST " + Cs("/services/start") +
+                          " HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                          "14\r\n{\"contact_key\":\"te\"}\r\n0\r\n\r\n");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.headers["connection"], "Close");
+  EXPECT_TRUE(c.ReadEof());
 }
 
 TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {

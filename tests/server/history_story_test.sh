@@ -2,14 +2,23 @@
 # The README's interaction-history walk-through, run with curl against the real binary.
 set -euo pipefail
 bin=$1
-dir=$(mktemp -d)
-out=$(mktemp)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
-"$bin" --port 0 --data-dir "$dir" --sync none >"$out" &
-pid=$!
-for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
-port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
-b=http://127.0.0.1:$port
+# CONTEXTD_URL: run against that server (e.g. through the Prism validation proxy) instead.
+if [ -n "${CONTEXTD_URL:-}" ]; then
+  url=$CONTEXTD_URL
+else
+  dir=$(mktemp -d)
+  out=$(mktemp)
+  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
+  "$bin" --port 0 --data-dir "$dir" --sync none >"$out" &
+  pid=$!
+  for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
+  port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
+  url=http://127.0.0.1:$port
+fi
+b=$url
+
+# Bodies are JSON, as a real client declares them.
+curl() { command curl -H 'Content-Type: application/json' "$@"; }
 
 expect() {  # expect NAME ACTUAL PATTERN
   if [[ "$2" != *"$3"* ]]; then echo "FAIL $1: got $2, want $3"; exit 1; fi
