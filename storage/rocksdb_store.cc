@@ -780,6 +780,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  // Point lookups of hot records (a caller's active record, the services it lists) are
+  // answered from this cache of whole values, without the index, filter and block search:
+  // 17% less CPU per IVR read at 10^6 services (bench/README, "row cache").
+  if (!options.bulk_load) db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
   // Tickers only (block cache hits, stalls) for /metrics; no timers or histograms.
   db_options.statistics = rocksdb::CreateDBStatistics();
   db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
