@@ -14,12 +14,12 @@
 #include "query/timestamp.h"
 #include "server/api_internal.h"
 #include "server/cometd.h"
-#include "server/ui_assets.h"
 #include "server/cs_json.h"
 #include "server/history_fields.h"
 #include "server/json.h"
 #include "server/lcm.h"
 #include "server/pega.h"
+#include "server/ui_assets.h"
 #include "storage/status_macros.h"
 
 namespace contextd::server {

@@ -74,6 +74,22 @@ query::CivilTime LcmCivil(storage::TimeMs time_ms) {
   return c;
 }
 
+// Opens the CustomerJourney envelope up to its message's callid; the caller adds the rest of
+// the message and closes both objects.
+void BeginEnvelope(JsonWriter& w, std::string_view callid) {
+  w.BeginObject();
+  w.Key("channel");
+  w.String("LCM");
+  w.Key("topic");
+  w.String("WebService");
+  w.Key("subtopic");
+  w.String("CustomerJourney");
+  w.Key("message");
+  w.BeginObject();
+  w.Key("callid");
+  w.String(callid);
+}
+
 }  // namespace
 
 absl::Status SetLcmTimeZone(const std::string& zone) {
@@ -144,17 +160,7 @@ std::string RenderJourney(std::string_view callid,
   std::string out;
   out.reserve(128 + records.size() * 480);
   JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("channel");
-  w.String("LCM");
-  w.Key("topic");
-  w.String("WebService");
-  w.Key("subtopic");
-  w.String("CustomerJourney");
-  w.Key("message");
-  w.BeginObject();
-  w.Key("callid");
-  w.String(callid);
+  BeginEnvelope(w, callid);
   w.Key("response");
   w.BeginArray();
   auto optional_int = [&w](const std::optional<int64_t>& v) {
@@ -223,17 +229,7 @@ std::string RenderLcmError(std::string_view callid, std::string_view error_messa
       error_message == "Callid is empty" || error_message.starts_with("Invalid Call ID:");
   std::string out;
   JsonWriter w(&out);
-  w.BeginObject();
-  w.Key("channel");
-  w.String("LCM");
-  w.Key("topic");
-  w.String("WebService");
-  w.Key("subtopic");
-  w.String("CustomerJourney");
-  w.Key("message");
-  w.BeginObject();
-  w.Key("callid");
-  w.String(callid);
+  BeginEnvelope(w, callid);
   w.Key("error");
   w.BeginObject();
   w.Key("errorType");

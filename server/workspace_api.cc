@@ -176,6 +176,30 @@ absl::StatusOr<Value> ObjectBody(const Api::Call& c) {
 
 std::string_view Host(const Api::Call& c) { return c.request.Header("host"); }
 
+// {"statusCode":0,"interaction":{...}}
+std::string InteractionBody(const query::ItemView& v, std::string_view host) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("statusCode");
+  w.Int(0);
+  w.Key("interaction");
+  WriteWorkItem(w, v, host);
+  w.EndObject();
+  return out;
+}
+
+// The optional "userData" object of a body into `out`.
+absl::Status ReadUserData(const Value& body, storage::Fields* out) {
+  const Value* data = storage::FindField(body.object, "userData");
+  if (data == nullptr) return absl::OkStatus();
+  if (data->kind != Value::Kind::kObject) {
+    return absl::InvalidArgumentError("userData: expected an object");
+  }
+  *out = data->object;
+  return absl::OkStatus();
+}
+
 std::string ItemsBody(const Api::Call& c, const std::vector<query::ItemView>& items) {
   bool all_fields = false;
   for (const auto& [k, v] : c.params) all_fields = all_fields || (k == "fields" && v == "*");
@@ -239,6 +263,19 @@ void WriteUser(JsonWriter& w, const storage::User& u, std::string_view tenant) {
   w.EndObject();
 }
 
+// {"statusCode":0,"user":{...}}
+std::string UserBody(const storage::User& u, std::string_view tenant) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("statusCode");
+  w.Int(0);
+  w.Key("user");
+  WriteUser(w, u, tenant);
+  w.EndObject();
+  return out;
+}
+
 }  // namespace
 
 int WorkspaceCode(const absl::Status& s) {
@@ -294,15 +331,7 @@ ApiResponse GetMe(query::Engine&, const Api::Call& c) {
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::User u,
                      c.workspace.workspace->GetUser(a.session.tenant, a.session.user_name));
-    std::string out;
-    JsonWriter w(&out);
-    w.BeginObject();
-    w.Key("statusCode");
-    w.Int(0);
-    w.Key("user");
-    WriteUser(w, u, a.session.tenant);
-    w.EndObject();
-    return WsReply(c, a, 200, std::move(out));
+    return WsReply(c, a, 200, UserBody(u, a.session.tenant));
   });
 }
 
@@ -374,15 +403,7 @@ ApiResponse GetWorkInteraction(query::Engine&, const Api::Call& c) {
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(query::ItemView v,
                      c.workspace.workspace->GetInteraction(a.session, c.captures[0]));
-    std::string out;
-    JsonWriter w(&out);
-    w.BeginObject();
-    w.Key("statusCode");
-    w.Int(0);
-    w.Key("interaction");
-    WriteWorkItem(w, v, Host(c));
-    w.EndObject();
-    return WsReply(c, a, 200, std::move(out));
+    return WsReply(c, a, 200, InteractionBody(v, Host(c)));
   });
 }
 
@@ -414,23 +435,10 @@ ApiResponse CreateWorkInteraction(query::Engine&, const Api::Call& c) {
     } else if (!state.empty()) {
       return absl::InvalidArgumentError("state: only Composing may be given");
     }
-    if (const Value* data = storage::FindField(body.object, "userData")) {
-      if (data->kind != Value::Kind::kObject) {
-        return absl::InvalidArgumentError("userData: expected an object");
-      }
-      n.user_data = data->object;
-    }
+    RETURN_IF_ERROR(ReadUserData(body, &n.user_data));
     ASSIGN_OR_RETURN(query::ItemView v, c.workspace.workspace->CreateInteraction(
                                             a.session.tenant, std::move(n), c.request.now_ms));
-    std::string out;
-    JsonWriter w(&out);
-    w.BeginObject();
-    w.Key("statusCode");
-    w.Int(0);
-    w.Key("interaction");
-    WriteWorkItem(w, v, Host(c));
-    w.EndObject();
-    return WsReply(c, a, 200, std::move(out));
+    return WsReply(c, a, 200, InteractionBody(v, Host(c)));
   });
 }
 
@@ -449,12 +457,7 @@ ApiResponse OperateInteraction(query::Engine&, const Api::Call& c) {
       ASSIGN_OR_RETURN(op.queue_name, OptionalString(body, "queueName"));
       ASSIGN_OR_RETURN(op.workbin, OptionalString(body, "workbin"));
       ASSIGN_OR_RETURN(op.target_user, OptionalString(body, "userId"));
-      if (const Value* data = storage::FindField(body.object, "userData")) {
-        if (data->kind != Value::Kind::kObject) {
-          return absl::InvalidArgumentError("userData: expected an object");
-        }
-        op.user_data = data->object;
-      }
+      RETURN_IF_ERROR(ReadUserData(body, &op.user_data));
       ASSIGN_OR_RETURN(op.keys, StringArray(body, "keys"));
       return c.workspace.workspace->Operate(a.session, c.captures[0], op, c.request.now_ms);
     };
@@ -486,15 +489,7 @@ ApiResponse CreateUser(query::Engine&, const Api::Call& c) {
     ASSIGN_OR_RETURN(u.email, OptionalString(body, "emailAddress"));
     ASSIGN_OR_RETURN(u.roles, StringArray(body, "roles"));
     ASSIGN_OR_RETURN(storage::User created, c.workspace.workspace->CreateUser(a.session.tenant, u));
-    std::string out;
-    JsonWriter w(&out);
-    w.BeginObject();
-    w.Key("statusCode");
-    w.Int(0);
-    w.Key("user");
-    WriteUser(w, created, a.session.tenant);
-    w.EndObject();
-    return WsReply(c, a, 200, std::move(out));
+    return WsReply(c, a, 200, UserBody(created, a.session.tenant));
   });
 }
 

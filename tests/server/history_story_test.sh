@@ -6,14 +6,8 @@ bin=$1
 if [ -n "${CONTEXTD_URL:-}" ]; then
   url=$CONTEXTD_URL
 else
-  dir=$(mktemp -d)
-  out=$(mktemp)
-  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out"' EXIT
-  "$bin" --port 0 --data-dir "$dir" --sync none >"$out" &
-  pid=$!
-  for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
-  port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
-  url=http://127.0.0.1:$port
+  . "$(dirname "$0")/../support/contextd.sh"
+  start_contextd "$bin" --sync none
 fi
 b=$url
 
