@@ -62,11 +62,11 @@ struct ApiResponse {
   using Complete = std::function<void(ApiResponse)>;
 
   int status = 200;
-  std::string body;         // JSON (or plain text); empty for body-less replies
+  std::string body;               // JSON (or plain text); empty for body-less replies
   std::string_view content_type;  // "" for JSON; else a static media type ("text/plain", ...)
-  std::string allow;        // for 405: the methods the path accepts, comma-separated
-  int route = -1;           // index into Api::RouteNames() of the route that served it
-  bool wrote = false;       // a successful write: acknowledge it only once durable
+  std::string allow;              // for 405: the methods the path accepts, comma-separated
+  int route = -1;                 // index into Api::RouteNames() of the route that served it
+  bool wrote = false;             // a successful write: acknowledge it only once durable
   std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
   // Set for a reply that is not ready yet (a CometD connect held until a message or a
   // timeout): the HTTP layer calls hold(complete, false) once the request is parked, and

@@ -141,6 +141,12 @@ Cometd::~Cometd() {
   sweeper_.join();
 }
 
+void Cometd::ReleaseAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  releasing_ = true;
+  for (auto& [id, client] : clients_) Flush(client);
+}
+
 size_t Cometd::clients() {
   std::lock_guard<std::mutex> lock(mu_);
   return clients_.size();
@@ -292,7 +298,7 @@ ApiResponse Cometd::Handle(const Value& messages, const query::Session& session,
       const bool immediate =
           !c.connected || (timeout && timeout->is_number() && timeout->ScalarText() == "0");
       c.connected = true;
-      if (immediate || !c.queue.empty() || hold_client != nullptr) {
+      if (immediate || releasing_ || !c.queue.empty() || hold_client != nullptr) {
         for (std::string& q : c.queue) replies.push_back(std::move(q));
         c.queue.clear();
         replies.push_back(std::move(out));

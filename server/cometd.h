@@ -45,6 +45,10 @@ class Cometd final : public query::WorkspaceListener {
   // Clients currently known.
   size_t clients();
 
+  // Completes every held connect now and holds none from here on (the server is stopping:
+  // clients get their replies before the connections close).
+  void ReleaseAll();
+
  private:
   struct Client {
     std::string tenant;
@@ -68,6 +72,7 @@ class Cometd final : public query::WorkspaceListener {
   std::condition_variable cv_;
   std::map<std::string, Client> clients_;  // by clientId; guarded by mu_
   bool stop_ = false;                      // guarded by mu_
+  bool releasing_ = false;                 // guarded by mu_: ReleaseAll was called
   std::thread sweeper_;
 };
 

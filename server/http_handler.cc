@@ -757,13 +757,12 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
 void HttpServer::Shutdown() {
   if (!impl_->endpoint) return;
   impl_->api->SetShuttingDown();
-  if (impl_->committer) {
-    // Deliver queued replies while the reactors still run and can write them; requests
-    // still arriving are then synced and answered inline by their worker (Committer::Enqueue
-    // after Close). The pause lets the reactors put the last replies on the wire.
-    impl_->committer->Close();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  // Deliver queued replies while the reactors still run and can write them; requests still
+  // arriving are then synced and answered inline by their worker (Committer::Enqueue after
+  // Close). The pause lets the reactors put the last replies (these, and replies completed
+  // from other threads just before, such as released CometD connects) on the wire.
+  if (impl_->committer) impl_->committer->Close();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   impl_->endpoint->shutdown();
   impl_->endpoint.reset();  // joins the reactor threads
   impl_->committer.reset();

@@ -226,14 +226,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Declared before the hub: held CometD replies completed when the hub is destroyed (after
+  // the server) are still logged.
+  contextd::server::RequestLog log(stderr, flags.log_level);
+  flags.http.log = &log;
   contextd::server::CometdOptions cometd_options;
   cometd_options.hold = std::chrono::milliseconds(flags.cometd_hold_ms);
   contextd::server::Cometd cometd(cometd_options);
   workspace.SetListener(&cometd);
   contextd::server::Api api(&engine, &history, &latencies, {&workspace, &cometd, flags.csrf},
                             store->get());
-  contextd::server::RequestLog log(stderr, flags.log_level);
-  flags.http.log = &log;
   contextd::server::HttpServer server(&api, &latencies, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
@@ -247,7 +249,8 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   log.Message(contextd::server::LogLevel::kInfo,
               std::string(strsignal(sig)) + " received, shutting down");
-  server.Shutdown();  // joins the workers before the store closes
+  cometd.ReleaseAll();  // held CometD connects are answered while connections are open
+  server.Shutdown();    // joins the workers before the store closes
   store->reset();
   return 0;
 }

@@ -336,6 +336,27 @@ TEST_F(WorkspaceTest, CometdLongPollingProtocol) {
   EXPECT_NE(after.body.find("402::unknown_client"), std::string::npos) << after.body;
 }
 
+TEST_F(WorkspaceTest, AHeldConnectIsAnsweredWhenTheServerStops) {
+  Start({"--cometd-hold-ms", "20000"});
+  const std::string ann = Agent("ann");
+  const std::string path = "/api/v2/notifications";
+  HttpReply hs = Post(path + "/handshake", R"([{"id":"1","channel":"/meta/handshake"}])", ann);
+  const std::string cid = Field(Json(hs).array.at(0), "clientId")->string_value;
+  const std::string connect = R"([{"id":"2","channel":"/meta/connect","clientId":")" + cid + "\"}]";
+  ASSERT_EQ(Post(path + "/connect", connect, ann).status, 200);  // the first: at once
+  HttpClient poller(server_->port());
+  ASSERT_TRUE(poller.Write("POST " + path + "/connect HTTP/1.1\r\nHost: x\r\n" + ann +
+                           "\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(connect.size()) + "\r\n\r\n" + connect));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->Stop(), 0);
+  HttpReply held = poller.ReadReply();
+  EXPECT_EQ(held.status, 200);
+  EXPECT_NE(held.body.find(R"("successful":true)"), std::string::npos) << held.body;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 TEST_F(WorkspaceTest, UsersAndInteractionsSurviveARestart) {
   const std::string ann = Agent("ann");
   const std::string id = Create(R"({"Subject":"kept"})");
