@@ -191,10 +191,12 @@ absl::StatusOr<Session> Workspace::SignIn(std::string_view tenant, std::string_v
     std::lock_guard<std::mutex> lock(mu_);
     Tenant& t = TenantOf(tenant);
     auto it = t.users.find(std::string(user_name));
-    if (it == t.users.end() || !it->second.enabled) {
-      return absl::UnauthenticatedError("access denied");
-    }
-    user = it->second;
+    if (it != t.users.end() && it->second.enabled) user = it->second;
+  }
+  if (user.user_name.empty()) {
+    // Unknown names cost a hash too, so timing does not tell which names exist.
+    HashPassword(password, "unknown-user-salt", options_.hash_iterations);
+    return absl::UnauthenticatedError("access denied");
   }
   // Hashed outside the lock: it takes milliseconds on purpose.
   const std::string hash = HashPassword(password, user.password_salt, user.hash_iterations);

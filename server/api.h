@@ -58,8 +58,9 @@ struct WorkspaceBackend {
 
 struct ApiResponse {
   // Sends the final reply of a held request; callable from any thread, once (later calls
-  // are ignored).
-  using Complete = std::function<void(ApiResponse)>;
+  // are ignored). Returns false when nothing was sent (the client is gone, or it was
+  // completed before), so the caller can keep what the reply would have carried.
+  using Complete = std::function<bool(ApiResponse)>;
 
   int status = 200;
   std::string body;               // JSON (or plain text); empty for body-less replies

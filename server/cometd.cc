@@ -156,14 +156,14 @@ void Cometd::Flush(Client& client) {
   if (!client.held) return;
   std::vector<std::string> items;
   if (!client.held_prefix.empty()) items.push_back(client.held_prefix);
-  for (std::string& m : client.queue) items.push_back(std::move(m));
-  client.queue.clear();
+  items.insert(items.end(), client.queue.begin(), client.queue.end());
   items.push_back(client.held_reply);
   ApiResponse::Complete complete = std::move(client.held);
   client.held = nullptr;
   client.held_prefix.clear();
   client.last_seen = std::chrono::steady_clock::now();
-  complete(Reply200(Array(items)));
+  // Deliveries leave the queue only once a reply carrying them was sent.
+  if (complete(Reply200(Array(items)))) client.queue.clear();
 }
 
 void Cometd::Sweep() {
@@ -334,7 +334,10 @@ ApiResponse Cometd::Handle(const Value& messages, const query::Session& session,
         w.String(client_id);
       });
       replies.push_back(std::move(out));
-      if (hold_client == &c) hold_client = nullptr;
+      if (hold_client == &c) {  // connect and disconnect in one batch: answer both now
+        replies.insert(replies.end() - 1, std::move(hold_reply));
+        hold_client = nullptr;
+      }
       clients_.erase(it);
     } else {
       MetaReply(w, m, false, [&](JsonWriter& w) {
@@ -359,7 +362,7 @@ ApiResponse Cometd::Handle(const Value& messages, const query::Session& session,
     auto it = clients_.find(held_id);
     if (it == clients_.end()) {  // gone meanwhile (disconnect, expiry)
       std::string items = prefix.empty() ? hold_reply : prefix + "," + hold_reply;
-      complete(Reply200("[" + items + "]"));
+      complete(Reply200("[" + items + "]"));  // nothing to keep if it is not delivered
       return;
     }
     Client& c = it->second;

@@ -363,6 +363,9 @@ class Handler final : public Http::Handler {
         if (!conn->in_request) StartRequest(peer, *conn);
         if (!conn->head && !FrameHead(peer, conn)) return;
         if (!conn->head) return;
+        // A held reply (a CometD connect) is completed before anything of the next request
+        // is answered (100 Continue included), so replies keep request order.
+        ReleaseHeld(*conn);
         const RequestHead& head = *conn->head;
         // No interim reply while earlier replies wait in the committer: it would overtake them
         // (the client then sends the body after its own expect timeout).
@@ -377,9 +380,6 @@ class Handler final : public Http::Handler {
           conn->continue_sent = true;
         }
         if (!complete) return;
-        // A held reply (a CometD connect) is completed before the next request is served,
-        // so replies keep request order.
-        ReleaseHeld(*conn);
         Serve(peer, conn);
       }
     } catch (const std::exception& e) {
@@ -534,19 +534,33 @@ class Handler final : public Http::Handler {
     std::weak_ptr<Tcp::Peer> weak = peer;
     auto release_now = std::make_shared<std::function<void()>>();
     ApiResponse::Complete complete = [writer, done, weak, close, trace, conn,
-                                      telemetry = telemetry_,
+                                      telemetry = telemetry_, committer = committer_,
                                       route = reply.route](ApiResponse final_reply) {
-      if (done->exchange(true)) return;
-      {
-        std::lock_guard<std::mutex> lock(conn->held_mu);
-        conn->release_held = nullptr;
-      }
-      Record(telemetry, *trace, route, final_reply.status);
       std::shared_ptr<Tcp::Peer> p = weak.lock();
-      if (!p) return;
+      if (!p) return false;  // the client is gone: nothing was delivered
+      if (done->exchange(true)) return false;
       final_reply.route = route;
       final_reply.headers.emplace_back("X-Request-Id", trace->request_id);
-      Send(*writer, final_reply, close, /*head_only=*/false, close ? p : nullptr);
+      {
+        // Under held_mu: a next request of the connection (ReleaseHeld) waits until this
+        // reply is queued, so replies keep request order.
+        std::lock_guard<std::mutex> lock(conn->held_mu);
+        conn->release_held = nullptr;
+        if (committer != nullptr && conn->pending.load() > 0) {
+          // Earlier replies of the connection still wait for their sync: queue behind them.
+          conn->pending.fetch_add(1);
+          committer->Enqueue({false, [writer, final_reply, close, weak, conn](const absl::Status&) {
+                                if (std::shared_ptr<Tcp::Peer> q = weak.lock()) {
+                                  Send(*writer, final_reply, close, false, close ? q : nullptr);
+                                }
+                                conn->pending.fetch_sub(1);
+                              }});
+        } else {
+          Send(*writer, final_reply, close, /*head_only=*/false, close ? p : nullptr);
+        }
+      }
+      Record(telemetry, *trace, route, final_reply.status);
+      return true;
     };
     {
       std::lock_guard<std::mutex> lock(conn->held_mu);
@@ -559,6 +573,7 @@ class Handler final : public Http::Handler {
   // told apart from a next request.
   void Reject(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
               const HeadError& err, Http::Version version = Http::Version::Http11) {
+    ReleaseHeld(*conn);
     conn->discard = true;
     conn->buf.clear();
     latencies_->Begin();
@@ -592,9 +607,12 @@ class Handler final : public Http::Handler {
              Send(*writer, reply, close, head_only, close ? p : nullptr);
            } else {
              // Applied but not durable: the client must not take it as
-             // acknowledged.
-             Send(*writer, ErrorResponse(absl::UnavailableError(synced.ToString())), true,
-                  head_only, p);
+             // acknowledged, and later pipelined requests are not run.
+             conn->broken.store(true);
+             std::fprintf(stderr, "contextd: WAL sync failed: %s\n", synced.ToString().c_str());
+             Send(*writer,
+                  ErrorResponse(absl::UnavailableError("the write could not be made durable")),
+                  true, head_only, p);
            }
            Record(telemetry, *trace, reply.route, synced.ok() ? reply.status : 503);
            conn->pending.fetch_sub(1);

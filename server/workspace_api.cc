@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "server/api_internal.h"
 #include "server/cometd.h"
@@ -66,7 +67,11 @@ absl::StatusOr<Auth> Authenticate(const Api::Call& c, bool csrf_exempt = false) 
                                     static_cast<int>(encoded.size()));
       if (n >= 0) {
         size_t len = static_cast<size_t>(n);
-        for (size_t i = encoded.size(); i > 0 && encoded[i - 1] == '='; --i) --len;
+        // EVP_DecodeBlock counts padding as zero bytes: drop one per '=' (at most two).
+        for (size_t i = encoded.size();
+             i > 0 && encoded[i - 1] == '=' && len > 0 && encoded.size() - i < 2; --i) {
+          --len;
+        }
         decoded.resize(len);
         const size_t colon = decoded.find(':');
         if (colon != std::string::npos) {
@@ -123,8 +128,11 @@ std::string StatusBody(const absl::Status& s) {
   return out;
 }
 
-ApiResponse Failure(const absl::Status& s, bool status_family) {
-  const int code = WorkspaceCode(s);
+ApiResponse Failure(const absl::Status& status, bool status_family) {
+  const int code = WorkspaceCode(status);
+  // Internal errors are logged, not shown.
+  const absl::Status s = code == 4 ? absl::InternalError("internal error") : status;
+  if (code == 4) std::fprintf(stderr, "contextd: internal error: %s\n", status.ToString().c_str());
   return Json(HttpStatusOfWorkspaceCode(code),
               status_family ? StatusBody(s) : StatusCodeBody(code, std::string(s.message())));
 }

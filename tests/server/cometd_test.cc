@@ -30,7 +30,12 @@ TEST(CometdTest, SilentClientsExpireAndHeldConnectsEndAtTheHoldTime) {
   ApiResponse held = hub.Handle(connect("3"), ann, "");
   ASSERT_TRUE(held.hold);
   std::promise<ApiResponse> completed;
-  held.hold([&](ApiResponse r) { completed.set_value(std::move(r)); }, false);
+  held.hold(
+      [&](ApiResponse r) {
+        completed.set_value(std::move(r));
+        return true;
+      },
+      false);
   auto future = completed.get_future();
   ASSERT_EQ(future.wait_for(std::chrono::seconds(2)), std::future_status::ready);
   EXPECT_NE(future.get().body.find(R"("id":"3")"), std::string::npos);
@@ -72,6 +77,37 @@ TEST(CometdTest, DeliveriesGoToTheUsersSubscribedClientsInOrder) {
   EXPECT_NE(r.body.find("Invited"), std::string::npos);
   EXPECT_LT(r.body.find("Invited"), r.body.find("Processing"));
   EXPECT_NE(r.body.find(R"("id":"3")"), std::string::npos);
+}
+
+TEST(CometdTest, DeliveriesStayQueuedWhenTheHeldReplyCannotBeSent) {
+  Cometd hub;
+  query::Session ann{"s", "t", "ann", "", false, true};
+  ApiResponse hs = hub.Handle(Messages(R"([{"id":"1","channel":"/meta/handshake"}])"), ann, "");
+  const std::string cid =
+      storage::FindField(ParseJson(hs.body)->array.at(0).object, "clientId")->string_value;
+  auto message = [&](const std::string& id, const std::string& channel,
+                     const std::string& more = "") {
+    return Messages(R"([{"id":")" + id + R"(","channel":")" + channel + R"(","clientId":")" + cid +
+                    "\"" + more + "}]");
+  };
+  hub.Handle(message("2", "/meta/subscribe", R"(,"subscription":"/v2/me/interactions")"), ann, "");
+  hub.Handle(message("3", "/meta/connect"), ann, "");  // the first is answered at once
+  ApiResponse held = hub.Handle(message("4", "/meta/connect"), ann, "");
+  ASSERT_TRUE(held.hold);
+  int attempts = 0;
+  held.hold(
+      [&](ApiResponse) {
+        ++attempts;
+        return false;  // the client went away
+      },
+      false);
+  storage::WorkItem item;
+  item.state = "Invited";
+  hub.Deliver("t", "ann", query::WorkNotification{"StatusChange", {item, {}}, 7, "", {}});
+  EXPECT_EQ(attempts, 1);
+  ApiResponse next = hub.Handle(message("5", "/meta/connect"), ann, "");
+  EXPECT_FALSE(next.hold);  // deliveries are waiting: answered at once, with them
+  EXPECT_NE(next.body.find("Invited"), std::string::npos) << next.body;
 }
 
 }  // namespace

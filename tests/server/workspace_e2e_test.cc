@@ -98,6 +98,12 @@ TEST_F(WorkspaceTest, SignInSessionsAndRoles) {
   EXPECT_EQ(none.body, R"({"statusCode":20,"statusMessage":"access denied"})");
   EXPECT_EQ(client_->Request("GET", "/api/v2/me", "", {BasicAuth("root", "nope")}).status, 401);
   EXPECT_EQ(client_->Request("GET", "/api/v2/me", "", {"Cookie: JSESSIONID=forged"}).status, 401);
+  for (const char* bad : {"Basic ====", "Basic =", "Basic !!!!", "Basic cm9vdA==", "Bearer x"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(
+        client_->Request("GET", "/api/v2/me", "", {std::string("Authorization: ") + bad}).status,
+        401);
+  }
   HttpReply me = client_->Request("GET", "/api/v2/me", "", {admin_});
   ASSERT_EQ(me.status, 200);
   EXPECT_TRUE(me.headers["set-cookie"].empty());  // the session goes on
