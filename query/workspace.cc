@@ -253,10 +253,10 @@ absl::StatusOr<std::vector<std::string>> Workspace::StartContactCenterSession(
 absl::Status Workspace::EndContactCenterSession(const Session& session, storage::TimeMs) {
   std::lock_guard<std::mutex> lock(mu_);
   Tenant& t = TenantOf(session.tenant);
-  if (t.agents.erase(session.user_name) == 0) {
+  if (t.agents.count(session.user_name) == 0) {
     return absl::FailedPreconditionError("no contact center session");
   }
-  // Offers still open go back to the queue.
+  // Offers still open go back to the queue; the session ends once they are saved.
   for (auto& [id, item] : t.items) {
     if (item.owner != session.user_name || item.state != kInvited) continue;
     WorkItem queued = item;
@@ -265,6 +265,7 @@ absl::Status Workspace::EndContactCenterSession(const Session& session, storage:
     RETURN_IF_ERROR(Save(session.tenant, queued));
     item = std::move(queued);
   }
+  t.agents.erase(session.user_name);
   Route(session.tenant, t);
   return absl::OkStatus();
 }
