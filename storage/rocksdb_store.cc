@@ -146,6 +146,30 @@ std::optional<ActiveEntry> ActiveEntryOf(std::string_view tenant, const Service&
   return a;
 }
 
+// The keys of one index prefix whose time lies in `range`, as iterator bounds in `options`.
+// Not copyable: the options point into the strings.
+struct WindowRange {
+  WindowRange(std::string_view prefix, const TimeRange& range)
+      : lower(IndexBound(prefix, range.from_ms)),
+        // An unbounded upper end must still include time INT64_MAX: the prefix's successor.
+        upper(range.to_ms == std::numeric_limits<TimeMs>::max()
+                  ? std::string(prefix) + std::string(9, '\xff')
+                  : IndexBound(prefix, range.to_ms)),
+        lower_slice(lower),
+        upper_slice(upper) {
+    options.iterate_lower_bound = &lower_slice;
+    options.iterate_upper_bound = &upper_slice;
+  }
+  WindowRange(const WindowRange&) = delete;
+  WindowRange& operator=(const WindowRange&) = delete;
+
+  const std::string lower;
+  const std::string upper;
+  const rocksdb::Slice lower_slice;
+  const rocksdb::Slice upper_slice;
+  rocksdb::ReadOptions options;
+};
+
 // A persistent id sequence. Ids are reserved in blocks: the upper end of the current block is
 // persisted (synced) before any id of it is handed out, so after a restart counting resumes
 // above every id ever given.
@@ -290,17 +314,9 @@ class RocksDbStore final : public Store {
   absl::StatusOr<std::vector<Interaction>> ScanInteractions(const InteractionScan& scan) override {
     std::vector<Interaction> out;
     if (scan.range.Empty() || scan.limit == 0) return out;
-    const std::string prefix = InteractionIndexPrefix(scan.tenant, scan.by, scan.key);
-    const std::string lower = IndexBound(prefix, scan.range.from_ms);
-    const std::string upper = scan.range.to_ms == std::numeric_limits<TimeMs>::max()
-                                  ? prefix + std::string(9, '\xff')
-                                  : IndexBound(prefix, scan.range.to_ms);
-    rocksdb::ReadOptions options;
-    rocksdb::Slice lower_slice(lower), upper_slice(upper);
-    options.iterate_lower_bound = &lower_slice;
-    options.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, interaction_index()));
-    for (it->SeekForPrev(upper); it->Valid() && out.size() < scan.limit; it->Prev()) {
+    const WindowRange window(InteractionIndexPrefix(scan.tenant, scan.by, scan.key), scan.range);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(window.options, interaction_index()));
+    for (it->SeekForPrev(window.upper); it->Valid() && out.size() < scan.limit; it->Prev()) {
       ASSIGN_OR_RETURN(Interaction x, DecodeInteraction(ToView(it->value())));
       if (!scan.keep || scan.keep(x)) out.push_back(std::move(x));
     }
@@ -371,27 +387,19 @@ class RocksDbStore final : public Store {
     std::vector<Service> out;
     if (scan.range.Empty()) return out;
     const std::string prefix = IndexPrefix(scan.tenant, scan.index, scan.owner_kind, scan.owner);
-    const std::string lower = IndexBound(prefix, scan.range.from_ms);
-    // An unbounded upper end must still include time INT64_MAX: use the prefix's successor.
-    const std::string upper = scan.range.to_ms == std::numeric_limits<TimeMs>::max()
-                                  ? prefix + std::string(9, '\xff')
-                                  : IndexBound(prefix, scan.range.to_ms);
+    const WindowRange window(prefix, scan.range);
+    const rocksdb::ReadOptions& options = window.options;
 
     // No snapshot: taking one locks the DB mutex on every query. Callers re-check every
     // predicate on the records (ServiceStore::Scan's contract), and a record gone since its
     // index entry was read is skipped, so reading index and records apart returns no wrong
     // service; it reads each at least as fresh as the index.
-    rocksdb::ReadOptions options;
-    rocksdb::Slice lower_slice(lower), upper_slice(upper);
-    options.iterate_lower_bound = &lower_slice;
-    options.iterate_upper_bound = &upper_slice;
-
     std::vector<std::string> keys;
     if (scan.index == IndexKind::kActive) {
       RETURN_IF_ERROR(ActiveIds(scan, options, &keys));
     } else {
       std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, index()));
-      for (it->SeekForPrev(upper); it->Valid(); it->Prev()) {
+      for (it->SeekForPrev(window.upper); it->Valid(); it->Prev()) {
         TimeMs time_ms;
         uint64_t id;
         if (!ParseIndexKey(ToView(it->key()), prefix.size(), &time_ms, &id)) continue;
