@@ -149,7 +149,11 @@ std::string RequestId(std::string_view given) {
 
 // Per-connection framing state, kept on the Pistache peer.
 struct ConnState {
+  Tcp::Transport* transport = nullptr;  // the event loop that owns the connection; not owned
   std::atomic<int> pending{0};  // replies of this connection queued in the committer
+  // Writes of this connection handed to Pistache's write queue and not yet completed. While
+  // there are any, later replies queue behind them (Write below).
+  std::atomic<int> queued{0};
   // Set by the committer when a sync failed and the connection was closed: no later request
   // of it is executed (its reply could not reach the client).
   std::atomic<bool> broken{false};
@@ -302,35 +306,77 @@ std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, R
   return std::nullopt;
 }
 
-// `Allow` with a preformatted value. Pistache 0.0.5 writes only typed headers (addRaw ones
-// are dropped), and its typed Allow wants Http::Method values.
-class AllowHeader final : public Http::Header::Header {
- public:
-  NAME("Allow")
-  AllowHeader() = default;
-  explicit AllowHeader(std::string value) : value_(std::move(value)) {}
-  void parseRaw(const char* str, size_t len) override { value_.assign(str, len); }
-  void write(std::ostream& os) const override { os << value_; }
+// The bytes of a reply: status line, headers, body. A HEAD reply states the length of the
+// body it leaves out.
+std::string WireReply(Http::Version version, const ApiResponse& reply, bool close, bool head_only) {
+  std::string out;
+  out.reserve(160 + reply.body.size());
+  out += version == Http::Version::Http10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(reply.status);
+  out += ' ';
+  out += Http::codeString(static_cast<Http::Code>(reply.status));
+  out += "\r\n";
+  auto header = [&out](std::string_view name, std::string_view value) {
+    out.append(name).append(": ").append(value).append("\r\n");
+  };
+  if (!reply.body.empty()) {
+    header("Content-Type",
+           reply.content_type.empty() ? std::string_view("application/json") : reply.content_type);
+  }
+  if (!reply.allow.empty()) header("Allow", reply.allow);
+  for (const auto& [name, value] : reply.headers) header(name, value);
+  // Stated either way: Pistache's own handler would answer a request without a Connection
+  // header with `Connection: Close` and keep the socket open (engineering notes 1.2; upstream
+  // issue #56).
+  header("Connection", close ? "Close" : "Keep-Alive");
+  header("Content-Length", std::to_string(reply.body.size()));
+  out += "\r\n";
+  if (!head_only) out += reply.body;
+  return out;
+}
 
- private:
-  std::string value_;
-};
-
-// A response header with a name chosen at run time (Set-Cookie, X-CSRF-TOKEN, ...); Pistache
-// 0.0.5 writes only typed headers.
-class NamedHeader final : public Http::Header::Header {
- public:
-  NamedHeader(std::string name, std::string value)
-      : name_(std::move(name)), value_(std::move(value)) {}
-  const char* name() const override { return name_.c_str(); }
-  uint64_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
-  void parseRaw(const char* str, size_t len) override { value_.assign(str, len); }
-  void write(std::ostream& os) const override { os << value_; }
-
- private:
-  std::string name_;
-  std::string value_;
-};
+// Puts `bytes` on the connection after everything written to it before, then half-closes it
+// if `close` (the client's input is still read and dropped until it closes, so a client still
+// sending a refused body gets the reply rather than a reset).
+//
+// `on_loop`: the caller runs on the connection's event-loop thread (in onInput). Then, with
+// nothing of the connection queued, the bytes go straight to the socket: the hop through
+// Pistache 0.0.5's write queue (Transport::asyncWrite always enqueues, with an eventfd
+// wake-up and two epoll_ctl per reply) costs more CPU than the rest of an IVR read. What the
+// socket does not take at once, and every write from another thread, goes through the queue,
+// which writes in order.
+void Write(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
+           std::string bytes, bool close, bool on_loop) {
+  size_t sent = 0;
+  if (on_loop && conn->queued.load() == 0) {
+    while (sent < bytes.size()) {
+      const ssize_t n = ::send(peer->fd(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n >= 0) {
+        sent += static_cast<size_t>(n);
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        break;
+      } else if (errno != EINTR) {
+        return;  // the client is gone; the transport sees the hang-up
+      }
+    }
+    if (sent == bytes.size()) {
+      if (close) ::shutdown(peer->fd(), SHUT_WR);
+      return;
+    }
+  }
+  conn->queued.fetch_add(1);
+  std::weak_ptr<Tcp::Peer> weak = peer;
+  auto finished = [conn, weak, close] {
+    conn->queued.fetch_sub(1);
+    if (close) {
+      if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
+    }
+  };
+  std::string rest = bytes.substr(sent);
+  const size_t size = rest.size();
+  conn->transport->asyncWrite(peer->fd(), RawBuffer(std::move(rest), size))
+      .then([finished](ssize_t) { finished(); }, [finished](std::exception_ptr&) { finished(); });
+}
 
 class Handler final : public Http::Handler {
  public:
@@ -349,7 +395,7 @@ class Handler final : public Http::Handler {
   // Not reached: onInput below frames and dispatches every request itself. (Timeouts are
   // answered by Pistache's transport with a body-less 408 and never reach a handler.)
   void onRequest(const Http::Request&, Http::ResponseWriter response) override {
-    Send(response, HttpError(500, "internal error"), /*close=*/true, /*head_only=*/false, nullptr);
+    response.send(Http::Code::Internal_Server_Error, R"({"message":"internal error"})");
   }
 
  private:
@@ -375,8 +421,7 @@ class Handler final : public Http::Handler {
         if (conn->discard) return;
         if (head.expect_continue && !conn->continue_sent && conn->pending.load() == 0 &&
             !complete) {
-          static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-          peer->send(RawBuffer(kContinue, sizeof kContinue - 1));
+          Write(peer, conn, "HTTP/1.1 100 Continue\r\n\r\n", /*close=*/false, /*on_loop=*/true);
           conn->continue_sent = true;
         }
         if (!complete) return;
@@ -506,12 +551,11 @@ class Handler final : public Http::Handler {
     trace->tenant = head.tenant;
     ApiResponse reply = api_->Handle(request);
 
-    Http::ResponseWriter writer(head.version, transport(), this, peer);
     if (reply.hold) {
-      Hold(peer, state, std::move(writer), std::move(reply), head.close, std::move(trace));
+      Hold(peer, state, head.version, std::move(reply), head.close, std::move(trace));
     } else {
       const bool needs_sync = reply.wrote;
-      Respond(peer, state, std::move(writer), std::move(reply), head.close, head.method == "HEAD",
+      Respond(peer, state, head.version, std::move(reply), head.close, head.method == "HEAD",
               needs_sync, std::move(trace));
     }
     conn.buf.erase(0, head.head_bytes + wire_body_bytes);
@@ -528,12 +572,10 @@ class Handler final : public Http::Handler {
   // Parks the reply: reply.hold receives a completion that sends the final reply later, from
   // any thread, at most once; a next request on the connection completes it first.
   void Hold(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
-            Http::ResponseWriter response, ApiResponse reply, bool close, TraceRef trace) {
-    auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
+            Http::Version version, ApiResponse reply, bool close, TraceRef trace) {
     auto done = std::make_shared<std::atomic<bool>>(false);
     std::weak_ptr<Tcp::Peer> weak = peer;
-    auto release_now = std::make_shared<std::function<void()>>();
-    ApiResponse::Complete complete = [writer, done, weak, close, trace, conn,
+    ApiResponse::Complete complete = [done, weak, version, close, trace, conn,
                                       telemetry = telemetry_, committer = committer_,
                                       route = reply.route](ApiResponse final_reply) {
       std::shared_ptr<Tcp::Peer> p = weak.lock();
@@ -541,6 +583,7 @@ class Handler final : public Http::Handler {
       if (done->exchange(true)) return false;
       final_reply.route = route;
       final_reply.headers.emplace_back("X-Request-Id", trace->request_id);
+      std::string bytes = WireReply(version, final_reply, close, /*head_only=*/false);
       {
         // Under held_mu: a next request of the connection (ReleaseHeld) waits until this
         // reply is queued, so replies keep request order.
@@ -549,14 +592,15 @@ class Handler final : public Http::Handler {
         if (committer != nullptr && conn->pending.load() > 0) {
           // Earlier replies of the connection still wait for their sync: queue behind them.
           conn->pending.fetch_add(1);
-          committer->Enqueue({false, [writer, final_reply, close, weak, conn](const absl::Status&) {
-                                if (std::shared_ptr<Tcp::Peer> q = weak.lock()) {
-                                  Send(*writer, final_reply, close, false, close ? q : nullptr);
-                                }
-                                conn->pending.fetch_sub(1);
-                              }});
+          committer->Enqueue(
+              {false, [bytes = std::move(bytes), close, weak, conn](const absl::Status&) mutable {
+                 if (std::shared_ptr<Tcp::Peer> q = weak.lock()) {
+                   Write(q, conn, std::move(bytes), close, /*on_loop=*/false);
+                 }
+                 conn->pending.fetch_sub(1);
+               }});
         } else {
-          Send(*writer, final_reply, close, /*head_only=*/false, close ? p : nullptr);
+          Write(p, conn, std::move(bytes), close, /*on_loop=*/false);
         }
       }
       Record(telemetry, *trace, route, final_reply.status);
@@ -579,8 +623,7 @@ class Handler final : public Http::Handler {
     latencies_->Begin();
     auto trace = std::make_shared<Trace>();
     trace->request_id = RequestId("");
-    Respond(peer, conn, Http::ResponseWriter(version, transport(), this, peer),
-            HttpError(err.status, err.message), /*close=*/true, /*head_only=*/false,
+    Respond(peer, conn, version, HttpError(err.status, err.message), /*close=*/true, /*head_only=*/false,
             /*needs_sync=*/false, std::move(trace));
   }
 
@@ -588,31 +631,34 @@ class Handler final : public Http::Handler {
   // write is durable) or when earlier replies of the connection are still there (replies
   // keep request order).
   void Respond(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
-               Http::ResponseWriter response, ApiResponse reply, bool close, bool head_only,
+               Http::Version version, ApiResponse reply, bool close, bool head_only,
                bool needs_sync, TraceRef trace) {
     reply.headers.emplace_back("X-Request-Id", trace->request_id);
     if (committer_ == nullptr || (!needs_sync && conn->pending.load() == 0)) {
-      Send(response, reply, close, head_only, close ? peer : nullptr);
+      Write(peer, conn, WireReply(version, reply, close, head_only), close, /*on_loop=*/true);
       Record(telemetry_, *trace, reply.route, reply.status);
       return;
     }
     conn->pending.fetch_add(1);
-    auto writer = std::make_shared<Http::ResponseWriter>(std::move(response));
     std::weak_ptr<Tcp::Peer> weak = peer;
     committer_->Enqueue(
-        {needs_sync, [writer, reply = std::move(reply), close, head_only, weak, conn, trace,
+        {needs_sync, [version, reply = std::move(reply), close, head_only, weak, conn, trace,
                       telemetry = telemetry_](const absl::Status& synced) {
            std::shared_ptr<Tcp::Peer> p = weak.lock();
-           if (synced.ok()) {
-             Send(*writer, reply, close, head_only, close ? p : nullptr);
-           } else {
+           if (!synced.ok()) {
              // Applied but not durable: the client must not take it as
              // acknowledged, and later pipelined requests are not run.
              conn->broken.store(true);
              std::fprintf(stderr, "contextd: WAL sync failed: %s\n", synced.ToString().c_str());
-             Send(*writer,
-                  ErrorResponse(absl::UnavailableError("the write could not be made durable")),
-                  true, head_only, p);
+           }
+           if (p) {
+             Write(p, conn,
+                   synced.ok() ? WireReply(version, reply, close, head_only)
+                               : WireReply(version,
+                                           ErrorResponse(absl::UnavailableError(
+                                               "the write could not be made durable")),
+                                           true, head_only),
+                   close || !synced.ok(), /*on_loop=*/false);
            }
            Record(telemetry, *trace, reply.route, synced.ok() ? reply.status : 503);
            conn->pending.fetch_sub(1);
@@ -645,43 +691,11 @@ class Handler final : public Http::Handler {
     }
   }
 
-  // Sends `reply`. `close_peer`, when set, is half-closed once the reply is written (Pistache
-  // 0.0.5 sends `Connection: close` but never closes the socket itself). Its input is still
-  // read and dropped until the client closes, so a client still sending a refused body gets
-  // the reply rather than a reset.
-  static void Send(Http::ResponseWriter& response, const ApiResponse& reply, bool close,
-                   bool head_only, const std::shared_ptr<Tcp::Peer>& close_peer) {
-    // Pistache's own onInput would have answered a request without a Connection header with
-    // `Connection: Close` and kept the socket open, so that HTTP/1.1 clients reconnect every
-    // time (engineering notes 1.2; upstream issue #56). State the real choice explicitly.
-    response.headers().remove<Http::Header::Connection>();
-    response.headers().add<Http::Header::Connection>(close ? Http::ConnectionControl::Close
-                                                           : Http::ConnectionControl::KeepAlive);
-    if (!reply.allow.empty()) response.headers().add(std::make_shared<AllowHeader>(reply.allow));
-    for (const auto& [name, value] : reply.headers) {
-      response.headers().add(std::make_shared<NamedHeader>(name, value));
-    }
-    const auto code = static_cast<Http::Code>(reply.status);
-    Async::Promise<ssize_t> sent =
-        reply.body.empty() || head_only ? response.send(code)
-        : reply.content_type.empty()
-            ? response.send(code, reply.body, MIME(Application, Json))
-            : response.send(code, reply.body,
-                            Http::Mime::MediaType::fromString(std::string(reply.content_type)));
-    if (close_peer) {
-      std::weak_ptr<Tcp::Peer> weak = close_peer;
-      sent.then(
-          [weak](ssize_t) {
-            if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
-          },
-          Async::IgnoreException);
-    }
-  }
-
-  static std::shared_ptr<ConnState> ConnOf(const std::shared_ptr<Tcp::Peer>& peer) {
+  std::shared_ptr<ConnState> ConnOf(const std::shared_ptr<Tcp::Peer>& peer) {
     std::shared_ptr<void> data = peer->tryGetData(kConnKey);
     if (data) return std::static_pointer_cast<ConnState>(data);
     auto conn = std::make_shared<ConnState>();
+    conn->transport = transport();
     peer->putData(kConnKey, conn);
     return conn;
   }

@@ -389,6 +389,32 @@ TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {
   EXPECT_EQ(client_->SendRaw("\r\n\r\n" + get).status, 200);
 }
 
+// Replies larger than the socket takes at once, to a client that reads late: what the
+// socket refuses is queued, and later replies wait behind it.
+TEST_F(ServerTest, LargeRepliesToASlowReaderArriveWholeAndInOrder) {
+  const std::string blob(900 * 1000, 'x');
+  const uint64_t id = StartService(R"({"contact_key":"big","Notes":{"text":")" + blob + R"("}})");
+  std::string burst;
+  for (int i = 0; i < 12; ++i) {
+    burst += "GET " + Cs("/services/" + std::to_string(id)) +
+             "?extensions=Notes HTTP/1.1\r\nX-Request-Id: r" +
+             std::to_string(i) + "\r\n\r\n";
+    burst += "GET /health HTTP/1.1\r\nX-Request-Id: h" + std::to_string(i) + "\r\n\r\n";
+  }
+  ASSERT_TRUE(client_->Write(burst));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the socket fills meanwhile
+  for (int i = 0; i < 12; ++i) {
+    SCOPED_TRACE(i);
+    HttpReply big = client_->ReadReply();
+    EXPECT_EQ(big.status, 200);
+    EXPECT_EQ(big.headers["x-request-id"], "r" + std::to_string(i));
+    EXPECT_NE(big.body.find(blob), std::string::npos);
+    HttpReply small = client_->ReadReply();
+    EXPECT_EQ(small.headers["x-request-id"], "h" + std::to_string(i));
+    EXPECT_EQ(small.body, R"({"status":"ok"})");
+  }
+}
+
 TEST_F(ServerTest, DurableWritesKeepPipelinedRepliesInOrder) {
   StartServer({});  // --sync=always: write replies wait for the group commit
   std::string burst;
@@ -444,10 +470,13 @@ TEST_F(ServerTest, ConnectionCloseAndHttp10CloseTheSocket) {
 
 TEST_F(ServerTest, HeadAnswersWithoutABody) {
   ASSERT_TRUE(client_->Write("HEAD /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\n"));
-  HttpReply head = client_->ReadReply();
+  HttpReply head = client_->ReadReply(/*head=*/true);
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.body, "");
-  EXPECT_EQ(client_->ReadReply().body, R"({"status":"ok"})");
+  EXPECT_EQ(head.headers["content-type"], "application/json");
+  HttpReply get = client_->ReadReply();
+  EXPECT_EQ(get.body, R"({"status":"ok"})");
+  EXPECT_EQ(head.headers["content-length"], std::to_string(get.body.size()));
 }
 
 TEST_F(ServerTest, BareLineFeedsAreRefusedAtOnce) {

@@ -46,7 +46,7 @@ bool HttpClient::Write(const std::string& bytes) {
   return true;
 }
 
-HttpReply HttpClient::ReadReply() {
+HttpReply HttpClient::ReadReply(bool head_request) {
   HttpReply reply;
   auto fill = [&]() {
     char buf[65536];
@@ -79,7 +79,7 @@ HttpReply HttpClient::ReadReply() {
     reply.headers[name] = v == std::string::npos ? "" : line.substr(v);
   }
   size_t length = 0;
-  if (auto it = reply.headers.find("content-length"); it != reply.headers.end()) {
+  if (auto it = reply.headers.find("content-length"); !head_request && it != reply.headers.end()) {
     length = std::stoul(it->second);
   }
   while (buffered_.size() < length) {

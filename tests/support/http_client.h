@@ -34,7 +34,8 @@ class HttpClient {
   HttpReply SendRaw(const std::string& bytes);
   // Sends bytes without reading.
   bool Write(const std::string& bytes);
-  HttpReply ReadReply();
+  // `head`: the reply to a HEAD request (its Content-Length describes a body not sent).
+  HttpReply ReadReply(bool head = false);
   // True when the server closes the connection (within the 10 s receive timeout) with
   // nothing more to read.
   bool ReadEof();
