@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -61,29 +62,28 @@ absl::StatusOr<storage::Service> ParseLine(std::string_view line) {
   return ParseServiceRecord(std::move(*json));
 }
 
+// On a terminal, a progress bar on standard error: the lines checked, then the write.
 class Progress {
  public:
   Progress() : tty_(isatty(STDERR_FILENO)) {}
-  void SetTotal(size_t total) { total_ = total; }
 
-  void Update(size_t done) {
-    if (!tty_ || (done % 20000 != 0 && done != total_)) return;
+  void Checked(size_t done, size_t total) const {
+    if (!tty_) return;
     const int width = 40;
-    const int filled = total_ ? static_cast<int>(width * done / total_) : width;
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu services, %.0f/s", std::string(filled, '#').c_str(),
-                 std::string(width - filled, ' ').c_str(), done, total_, Rate(done));
-    if (done == total_) std::fputc('\n', stderr);
+    const int filled = total ? static_cast<int>(width * done / total) : width;
+    std::fprintf(stderr, "\r[%s%s] checked %zu/%zu services, %.0f/s",
+                 std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(), done,
+                 total, Seconds() > 0 ? static_cast<double>(done) / Seconds() : 0);
+  }
+  void Writing(size_t total) const {
+    if (tty_) std::fprintf(stderr, "\nindexing and writing %zu services...\n", total);
   }
 
   double Seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
-  double Rate(size_t done) const {
-    return Seconds() > 0 ? static_cast<double>(done) / Seconds() : 0;
-  }
 
  private:
-  size_t total_ = 0;
   bool tty_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
@@ -150,7 +150,6 @@ int RunImport(int argc, char** argv) {
   storage::RocksDbOptions options;
   options.path = data_dir;
   options.sync = false;
-  options.bulk_load = true;
   auto store = storage::OpenRocksDbStore(options);
   if (!store.ok()) return Fail(std::string(store.status().message()) + " (stop the server first)");
 
@@ -163,10 +162,17 @@ int RunImport(int argc, char** argv) {
     size_t states = 0, tasks = 0;
   };
   std::vector<Counts> counts(threads);
+  std::atomic<size_t> checked{0};
+  std::atomic<unsigned> finished{0};
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
+      struct Finished {
+        std::atomic<unsigned>* finished;
+        ~Finished() { finished->fetch_add(1); }
+      } on_exit{&finished};
       for (size_t i = t; i < lines.size(); i += threads) {
+        if ((i / threads) % 4096 == 0) checked.fetch_add(4096);
         absl::StatusOr<storage::Service> s =
             ParseLine(input.substr(lines[i].offset, lines[i].size));
         if (!s.ok()) {
@@ -179,6 +185,10 @@ int RunImport(int argc, char** argv) {
         encoded[i] = storage::EncodeService(*s);
       }
     });
+  }
+  while (finished.load() < threads) {
+    progress.Checked(std::min(checked.load(), lines.size()), lines.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (std::thread& w : workers) w.join();
   // The first bad line in file order wins.
@@ -206,9 +216,10 @@ int RunImport(int argc, char** argv) {
     return Fail("cannot reserve service ids: " + std::string(s.message()));
   }
 
-  // Phase 2: write.
+  // Phase 2: hand the records to the loader, which indexes, sorts and writes them at Finish.
   const double parse_s = progress.Seconds();
-  progress.SetTotal(lines.size());
+  progress.Checked(lines.size(), lines.size());
+  progress.Writing(lines.size());
   size_t done = 0, states = 0, tasks = 0;
   for (const Counts& c : counts) {
     states += c.states;
@@ -222,21 +233,19 @@ int RunImport(int argc, char** argv) {
       loaded = id.status();
       break;
     }
-    progress.Update(++done);
+    ++done;
   }
-  const double added_s = progress.Seconds();
   if (loaded.ok()) loaded = loader->Finish();
   const double loaded_s = progress.Seconds();
   if (loaded.ok()) loaded = loader->Compact();
   if (mapped != MAP_FAILED) munmap(mapped, mapped_size);
   if (!loaded.ok()) {
-    return Fail("import failed after " + std::to_string(done) +
-                " services: " + std::string(loaded.message()));
+    return Fail("import failed, nothing was imported: " + std::string(loaded.message()));
   }
   std::printf(
-      "imported %zu services (%zu states, %zu tasks) in %.2f s (check %.2f s, write %.2f s, "
-      "flush %.2f s): %.0f services/s; then compacted in %.2f s\n",
-      done, states, tasks, loaded_s, parse_s, added_s - parse_s, loaded_s - added_s,
+      "imported %zu services (%zu states, %zu tasks) in %.2f s (check %.2f s, index and write "
+      "%.2f s): %.0f services/s; then compacted in %.2f s\n",
+      done, states, tasks, loaded_s, parse_s, loaded_s - parse_s,
       loaded_s > 0 ? static_cast<double>(done) / loaded_s : 0, progress.Seconds() - loaded_s);
   return 0;
 }

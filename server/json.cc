@@ -20,12 +20,24 @@ absl::StatusOr<Value> Convert(od::value v, int depth);
 
 absl::StatusOr<Value> ConvertObject(od::object obj, int depth) {
   Value out = Value::Object({});
-  std::unordered_set<std::string> seen;  // simdjson itself lets the last duplicate win
+  // Duplicate keys are refused (simdjson itself lets the last one win): by a scan while the
+  // object is small, by a hash set of its keys beyond that.
+  constexpr size_t kScanKeys = 16;
+  std::unordered_set<std::string> seen;
   for (auto field : obj) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) return JsonError(e);
     std::string k(key);
-    if (!seen.insert(k).second) {
+    bool duplicate = false;
+    if (out.object.size() < kScanKeys) {
+      for (const auto& member : out.object) duplicate = duplicate || member.first == k;
+    } else {
+      if (seen.empty()) {
+        for (const auto& member : out.object) seen.insert(member.first);
+      }
+      duplicate = !seen.insert(k).second;
+    }
+    if (duplicate) {
       return absl::InvalidArgumentError("malformed JSON: duplicate key '" + k + "'");
     }
     od::value child;

@@ -13,10 +13,6 @@ struct RocksDbOptions {
   bool sync = true;                      // fsync the WAL before a write returns
   size_t block_cache_bytes = 512 << 20;  // shared by all column families
   size_t row_cache_bytes = 256 << 20;    // whole values of point lookups
-  // For `contextd import`: unsorted (vector) memtables and no automatic compaction, which
-  // make a bulk load cheaper; reads of unflushed data are slow. BulkLoader::Compact settles
-  // the files afterwards. REQUIRES: the store is used only through a BulkLoader.
-  bool bulk_load = false;
 };
 
 // Opens (or creates) the embedded RocksDB store at options.path. Returns Unavailable when

@@ -28,10 +28,10 @@ struct IndexScan {
 };
 
 // Loads many services fast into a store that nothing else writes to meanwhile (an import into
-// a stopped server's data directory). Services are written in large batches, without WAL, as
-// they are added; Finish writes the owners' active records and the id counter and flushes
-// everything to disk. A crash before Finish returns can leave part of the load behind.
-// Thread-safety: one thread at a time.
+// a stopped server's data directory). Added services are held until Finish, which makes all
+// of them visible and durable at once: a load that fails or crashes before Finish returns
+// leaves nothing behind (but the id counter ReserveIds advanced). Thread-safety: one thread
+// at a time.
 class BulkLoader {
  public:
   virtual ~BulkLoader() = default;
@@ -48,7 +48,7 @@ class BulkLoader {
   // with explicit ones.
   virtual absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) = 0;
   virtual absl::Status Finish() = 0;
-  // After Finish: compacts everything, so that a server started next does not spend its
+  // After Finish: compacts what the load left outside the last level, so that a server started next does not spend its
   // first minutes (and CPU) compacting the load.
   virtual absl::Status Compact() = 0;
 };

@@ -1,5 +1,6 @@
 // `contextd import` against the real binary: what it loads reads back through the API.
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -118,6 +119,48 @@ TEST_F(ImportTest, AssignedIdsNeverCollideWithExplicitOnes) {
   auto created = server::ParseJson(
       client.Post("/genesys/1/cs/services/start", R"({"contact_key":"new"})").body);
   EXPECT_GT(storage::FindField(created->object, "service_id")->int_value, id_of("auto"));
+}
+
+// An import into a store in use: owners' active services already stored stay listed with
+// the imported ones, also beyond one active record's capacity (128), and stay writable.
+TEST_F(ImportTest, ImportedActiveServicesJoinTheStoredOnes) {
+  int64_t stored = 0;
+  {
+    ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
+    HttpClient client(server.port());
+    auto v = server::ParseJson(
+        client.Post("/genesys/1/cs/services/start", R"({"customer_id":"C1","contact_key":"busy"})")
+            .body);
+    ASSERT_TRUE(v.ok());
+    stored = storage::FindField(v->object, "service_id")->int_value;
+  }
+  std::string text = kGood;
+  for (int i = 0; i < 140; ++i) {
+    text += R"({"contact_key":"busy","started":{"timestamp":"2025-03-01T00:00:)" +
+            std::string(i % 60 < 10 ? "0" : "") + std::to_string(i % 60) + R"(.000Z"}})" "\n";
+  }
+  RunResult r = RunCommand(Import(Write(text)));
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
+  HttpClient client(server.port());
+  auto ids = [&](const std::string& path) {
+    std::vector<int64_t> out;
+    auto v = server::ParseJson(client.Get(path).body);
+    if (v.ok()) {
+      for (const auto& s : v->array) out.push_back(storage::FindField(s.object, "service_id")->int_value);
+    }
+    return out;
+  };
+  std::vector<int64_t> c1 = ids("/genesys/1/cs/customers/C1/services/active");
+  EXPECT_EQ(c1.size(), 2u);
+  EXPECT_NE(std::find(c1.begin(), c1.end(), stored), c1.end());
+  EXPECT_NE(std::find(c1.begin(), c1.end(), 7), c1.end());
+  // The stored one is listed under the customer; the 140 imported anonymous ones under the key.
+  EXPECT_EQ(ids("/genesys/1/cs/services/anonymous/busy/active").size(), 140u);
+  ASSERT_EQ(client.Post("/genesys/1/cs/services/" + std::to_string(stored) + "/end", "{}").status,
+            204);
+  EXPECT_EQ(ids("/genesys/1/cs/customers/C1/services/active"), std::vector<int64_t>{7});
 }
 
 TEST_F(ImportTest, ARunningServerBlocksImport) {

@@ -20,6 +20,22 @@ TEST(JsonTest, ParsesEveryKindAndRendersItBack) {
                  R"("n":null,"a":[1,[],{}],"o":{"k":"v"}})");
 }
 
+TEST(JsonTest, RefusesDuplicateKeysInObjectsOfAnySize) {
+  for (int keys : {2, 16, 17, 40}) {
+    for (int dup_of : {0, keys - 1}) {
+      SCOPED_TRACE(std::to_string(keys) + " keys, duplicate of key " + std::to_string(dup_of));
+      std::string text = "{";
+      for (int i = 0; i < keys; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+      ASSERT_TRUE(ParseJson(text.substr(0, text.size() - 1) + "}").ok());
+      text += "\"k" + std::to_string(dup_of) + "\":0}";
+      absl::StatusOr<Value> v = ParseJson(text);
+      ASSERT_FALSE(v.ok());
+      EXPECT_NE(std::string(v.status().message()).find("duplicate key 'k" + std::to_string(dup_of)),
+                std::string::npos);
+    }
+  }
+}
+
 TEST(JsonTest, RejectsMalformedInputWithAClearMessage) {
   const char* bad[] = {
       "",
