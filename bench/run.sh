@@ -3,14 +3,19 @@
 # into a private PostgreSQL, measures both side by side with the same clients and concurrency,
 # measures a trivial Pistache handler's ceiling, and writes the figures to bench/results/.
 #
-# Environment: SCALE (services, default 1000000), DURATION (seconds per load run, default 10),
-# CONNS (client connections, default 32), BUILD_DIR (default build).
+# The machine is shared and noisy: each comparison runs in ROUNDS interleaved rounds (contextd,
+# PostgreSQL, ceiling, contextd, ...), so a slow spell hits all of them alike; the table shows
+# each figure's median over the rounds and the median of the per-round ratios.
+#
+# Environment: SCALE (services, default 1000000), DURATION (seconds per load run, default 5),
+# ROUNDS (default 3), CONNS (client connections, default 32), BUILD_DIR (default build).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 scale=${SCALE:-1000000}
-duration=${DURATION:-10}
+duration=${DURATION:-5}
+rounds=${ROUNDS:-3}
 conns=${CONNS:-32}
 small=100000
 customers=$((scale / 10))
@@ -61,6 +66,21 @@ r=routes.get(sys.argv[1],{})
 print(json.dumps({'count':r.get('count',0),'p50_us':r.get('p50_us'),'p99_us':r.get('p99_us'),'p999_us':r.get('p999_us')}))" "$2"
 }
 reset_latency() { curl -s -X POST "http://127.0.0.1:$1/contextd/v1/latency/reset" >/dev/null; }
+median() {  # RESULT-JSON...: each field's median over the runs, plus the runs themselves
+  python3 -c "
+import json, statistics, sys
+runs = [json.loads(a) for a in sys.argv[1:]]
+m = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != 'runs'}
+m['runs'] = runs
+print(json.dumps(m))" "$@"
+}
+ratio() {  # A-RUNS B-RUNS A_KEY B_KEY [B_FACTOR]: median of the per-round ratios a/(b*factor)
+  python3 -c "
+import json, statistics, sys
+a, b = json.loads(sys.argv[1])['runs'], json.loads(sys.argv[2])['runs']
+f = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+print(round(statistics.median(x[sys.argv[3]] / (y[sys.argv[4]] * f) for x, y in zip(a, b)), 2))" "$@"
+}
 pgbench_run() {  # CONNS FILES...: prints {"tps","p50_us","p99_us","p999_us"}
   local c=$1; shift
   local logdir=$work/pglog.$RANDOM
@@ -132,38 +152,58 @@ psql -d bench -c "\\copy services FROM '$work/data/pg_services.csv' WITH (FORMAT
 psql -d bench -c "\\copy states FROM '$work/data/pg_states.csv' WITH (FORMAT csv)" >/dev/null
 psql -d bench -f "$load/pg_indexes.sql" >/dev/null
 
-say "contextd: reads at full load"
-start_contextd "$work/db" "$work/contextd.log"
-port=$cport
-url="http://127.0.0.1:$port"
-wrk_run "$load/reads.lua" "$url" 8 -- "$customers" "$keys" "$end_ms" >/dev/null  # warm-up
-reset_latency "$port"
-reads=$(wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")
-reads_server=$(python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$port" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services')'])}))")
-rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status")
-
-say "contextd: reads at half of that load"
-max_rps=$(json_get "$reads" "['rps']")
-p50_ms=$(python3 -c "print($(json_get "$reads" "['p50_us']")/1000)")
-half_conns=$(python3 -c "import math; print(max(1, round($max_rps / 2 * (2 + $p50_ms) / 1000)))")
-reset_latency "$port"
-half=$(wrk_run "$load/reads.lua" "$url" "$half_conns" -- "$customers" "$keys" "$end_ms" 2)
-half_server=$(python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$port" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$port" 'GET /genesys/1/cs/customers/:cid/services')'])}))")
-
-say "PostgreSQL: the same reads with pgbench -M prepared"
-pg_reads=$(pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1")
-
 say "trivial Pistache handler: the ceiling"
 "$build/bench/ceiling_server" 0 2 >"$work/ceiling.log" 2>&1 &
 pids+=($!)
 ceiling_port=$(wait_port "$work/ceiling.log")
-ceiling=$(wrk_run "$load/ceiling.lua" "http://127.0.0.1:$ceiling_port" "$conns")
 
-say "durable writes: contextd (--sync=always) and PostgreSQL (synchronous_commit=on)"
+start_contextd "$work/db" "$work/contextd.log"
+port=$cport
+url="http://127.0.0.1:$port"
+wrk_run "$load/reads.lua" "$url" 8 -- "$customers" "$keys" "$end_ms" >/dev/null  # warm-up
+server_side() {  # PORT: the read routes' server-side figures since the last reset
+  python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$1" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services')'])}))"
+}
+
+say "reads at full load, $rounds rounds: contextd (wrk), PostgreSQL (pgbench -M prepared), ceiling (wrk)"
 reset_latency "$port"
-writes=$(wrk_run "$load/writes.lua" "$url" "$conns")
+c_runs=() p_runs=() e_runs=()
+for _ in $(seq "$rounds"); do
+  c_runs+=("$(wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
+  p_runs+=("$(pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1")")
+  e_runs+=("$(wrk_run "$load/ceiling.lua" "http://127.0.0.1:$ceiling_port" "$conns")")
+done
+reads=$(median "${c_runs[@]}")
+pg_reads=$(median "${p_runs[@]}")
+ceiling=$(median "${e_runs[@]}")
+reads_server=$(server_side "$port")
+ratio_pg=$(ratio "$reads" "$pg_reads" rps tps)
+ratio_ceiling=$(ratio "$reads" "$ceiling" rps rps)
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status")
+
+say "contextd: reads at half of that load, $rounds rounds"
+max_rps=$(json_get "$reads" "['rps']")
+p50_ms=$(python3 -c "print($(json_get "$reads" "['p50_us']")/1000)")
+half_conns=$(python3 -c "import math; print(max(1, round($max_rps / 2 * (2 + $p50_ms) / 1000)))")
+reset_latency "$port"
+h_runs=()
+for _ in $(seq "$rounds"); do
+  h_runs+=("$(wrk_run "$load/reads.lua" "$url" "$half_conns" -- "$customers" "$keys" "$end_ms" 2)")
+done
+half=$(median "${h_runs[@]}")
+half_server=$(server_side "$port")
+
+say "durable writes, $rounds rounds: contextd (--sync=always) and PostgreSQL (synchronous_commit=on)"
+reset_latency "$port"
+w_runs=() pw_runs=()
+for _ in $(seq "$rounds"); do
+  w_runs+=("$(wrk_run "$load/writes.lua" "$url" "$conns")")
+  pw_runs+=("$(pgbench_run "$conns" -f "$load/pg_writes.sql")")
+done
+writes=$(median "${w_runs[@]}")
+pg_writes=$(median "${pw_runs[@]}")
+ratio_writes=$(ratio "$writes" "$pg_writes" rps tps 3)
 writes_server=$(latency "$port" 'POST /genesys/1/cs/services/start')
-pg_writes=$(pgbench_run "$conns" -f "$load/pg_writes.sql")
 kill "$cpid"; wait "$cpid" 2>/dev/null || true
 
 say "flat with data: the same reads on $small services"
@@ -186,6 +226,7 @@ python3 - "$out" <<PY
 import json, sys
 r = {
   "scale": $scale, "customers": $customers, "contact_keys": $keys, "duration_s": $duration,
+  "rounds": $rounds,
   "connections": $conns, "machine": "$(nproc) cores",
   "storage_micro": $storage,
   "history_micro": $history,
@@ -203,15 +244,16 @@ r = {
 }
 rd, pg, ce = r["reads"]["contextd"], r["reads"]["postgresql"], r["reads"]["ceiling"]
 w, pw = r["writes"]["contextd_ops"], r["writes"]["postgresql_tx"]
-r["ratios"] = {
-  "reads_contextd_over_postgresql": round(rd["rps"] / pg["tps"], 2),
-  "reads_contextd_over_ceiling": round(rd["rps"] / ce["rps"], 2),
-  "writes_contextd_over_postgresql": round(w["rps"] / (3 * pw["tps"]), 2),
+r["ratios"] = {  # medians of the per-round ratios
+  "reads_contextd_over_postgresql": $ratio_pg,
+  "reads_contextd_over_ceiling": $ratio_ceiling,
+  "writes_contextd_over_postgresql": $ratio_writes,
 }
 json.dump(r, open(sys.argv[1], "w"), indent=2)
 s = r["reads"]["contextd_server_side"]
 print()
-print(f"contextd bench: {r['scale']} services, {r['connections']} connections, {r['duration_s']} s per run, {r['machine']} (client and servers share them)")
+print(f"contextd bench: {r['scale']} services, {r['connections']} connections, {r['rounds']} interleaved rounds of {r['duration_s']} s, {r['machine']} (client and servers share them)")
+print("medians over the rounds; ratios are medians of the per-round ratios")
 print(f"{'':34}{'req/s':>10}{'p50 us':>9}{'p99 us':>9}{'p99.9 us':>10}")
 row = lambda name, rps, x: print(f"{name:34}{rps:>10.0f}{x['p50_us']:>9}{x['p99_us']:>9}{x['p999_us']:>10}")
 row("reads  contextd (wrk)", rd["rps"], rd)
@@ -226,6 +268,8 @@ row("writes contextd ops (wrk)", w["rps"], w)
 print(f"{'writes PostgreSQL ops (3 tx/script)':34}{3 * pw['tps']:>10.0f}{pw['p50_us']:>9}{pw['p99_us']:>9}{pw['p999_us']:>10}   (per script of 3 tx)")
 ss = r["writes"]["contextd_server_side_start"]
 print(f"  server-side start service       p50 {ss['p50_us']} us  p99 {ss['p99_us']} us")
+rounds_rps = lambda x, k: " ".join(f"{run[k]:.0f}" for run in x["runs"])
+print(f"per round req/s: contextd {rounds_rps(rd, 'rps')} | PostgreSQL {rounds_rps(pg, 'tps')} | ceiling {rounds_rps(ce, 'rps')}")
 print(f"ratios: reads contextd/PostgreSQL {r['ratios']['reads_contextd_over_postgresql']}x, contextd/ceiling {r['ratios']['reads_contextd_over_ceiling']}x, writes contextd/PostgreSQL {r['ratios']['writes_contextd_over_postgresql']}x")
 sm = r["flat"]["small_server_side_anonymous_active"]
 print(f"flat: server-side anonymous-active p50 at {r['flat']['small_services']} services {sm['p50_us']} us (half load)")
