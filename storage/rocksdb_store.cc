@@ -852,7 +852,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
   db_options.max_background_jobs = 2;
   // Point lookups of hot records (a caller's active record, the services it lists) are
   // answered from this cache of whole values, without the index, filter and block search:
-  // 17% less CPU per IVR read at 10^6 services (bench/README, "row cache").
+  // 17% less CPU per IVR read at 10^6 services (README.md, "Measured choices").
   db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
   // Tickers only (block cache hits, stalls) for /metrics; no timers or histograms.
   db_options.statistics = rocksdb::CreateDBStatistics();
