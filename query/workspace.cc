@@ -1,11 +1,10 @@
 #include "query/workspace.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 
+#include "query/secrets.h"
 #include "storage/status_macros.h"
 
 namespace contextd::query {
@@ -20,19 +19,6 @@ constexpr char kInWorkbin[] = "InWorkbin";
 constexpr char kComposing[] = "Composing";
 constexpr char kCompleted[] = "Completed";
 constexpr char kCanceled[] = "Canceled";
-
-constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-// `n` random characters of kAlphabet (from the OS's CSPRNG).
-std::string RandomToken(size_t n) {
-  std::string bytes(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1) {
-    std::abort();  // no entropy: nothing safe can be handed out
-  }
-  std::string out;
-  for (char b : bytes) out.push_back(kAlphabet[static_cast<unsigned char>(b) % 62]);
-  return out;
-}
 
 std::string HashPassword(std::string_view password, std::string_view salt, uint32_t iterations) {
   unsigned char out[32];
@@ -200,8 +186,7 @@ absl::StatusOr<Session> Workspace::SignIn(std::string_view tenant, std::string_v
   }
   // Hashed outside the lock: it takes milliseconds on purpose.
   const std::string hash = HashPassword(password, user.password_salt, user.hash_iterations);
-  if (hash.size() != user.password_hash.size() ||
-      CRYPTO_memcmp(hash.data(), user.password_hash.data(), hash.size()) != 0) {
+  if (!ConstantTimeEquals(hash, user.password_hash)) {
     return absl::UnauthenticatedError("access denied");
   }
   Session s;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <exception>
@@ -116,6 +117,13 @@ ApiResponse ErrorResponse(const absl::Status& status, Dialect dialect) {
       return ErrorBody(400, message, dialect);
     case absl::StatusCode::kResourceExhausted:
       return ErrorBody(413, message, dialect);
+    case absl::StatusCode::kUnauthenticated: {
+      ApiResponse r = ErrorBody(401, message, dialect);
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"contextd\"");
+      return r;
+    }
+    case absl::StatusCode::kPermissionDenied:
+      return ErrorBody(403, message, dialect);
     case absl::StatusCode::kUnavailable:
       std::fprintf(stderr, "contextd: unavailable: %s\n", status.ToString().c_str());
       return ErrorBody(503, "service unavailable, try again", dialect);
@@ -711,12 +719,21 @@ ApiResponse CustomerJourney(query::Engine&, const Call& c) {
   return Json(200, RenderJourney(request->callid, *found));
 }
 
+// Who may call a route.
+enum class Need : uint8_t {
+  kByMethod,  // an API key: GET and read-only POSTs need reader, other methods writer
+  kAdmin,     // an API key with the admin role
+  kOpen,      // anyone (probes, the /ui/ page's files): no data behind them
+  kSession,   // the Workspace API signs its users in itself
+};
+
 struct Route {
   const char* method;
   const char* pattern;  // '/'-separated; ':x' segments capture
   Handler handler;
   Dialect dialect = Dialect::kGenesys;
   bool read_only = false;  // a POST that only reads: its reply waits for no sync
+  Need need = Need::kByMethod;
 };
 
 using query::ExtensionWrite;
@@ -729,14 +746,22 @@ using storage::OwnerKind;
 constexpr Dialect kNative = Dialect::kNative;
 constexpr Dialect kPega = Dialect::kPega;
 constexpr Dialect kWs = Dialect::kWorkspace;
+constexpr Need kAdmin = Need::kAdmin;
+constexpr Need kOpen = Need::kOpen;
+constexpr Need kSession = Need::kSession;
 constexpr Route kRoutes[] = {
-    {"GET", "/health", Health, kNative},
-    {"GET", "/ready", Ready, kNative},
-    {"GET", "/metrics", Metrics, kNative},
-    {"GET", "/ui", UiIndex, kNative},
-    {"GET", "/ui/:file", UiAssetFile, kNative},
-    {"GET", NATIVE "/latency", Latency, kNative},
-    {"POST", NATIVE "/latency/reset", ResetLatency, kNative, true},
+    {"GET", "/health", Health, kNative, false, kOpen},
+    {"GET", "/ready", Ready, kNative, false, kOpen},
+    {"GET", "/metrics", Metrics, kNative, false, kAdmin},
+    {"GET", "/ui", UiIndex, kNative, false, kOpen},
+    {"GET", "/ui/:file", UiAssetFile, kNative, false, kOpen},
+    {"GET", NATIVE "/latency", Latency, kNative, false, kAdmin},
+    {"POST", NATIVE "/latency/reset", ResetLatency, kNative, true, kAdmin},
+    {"POST", NATIVE "/keys", CreateKey, kNative, false, kAdmin},
+    {"GET", NATIVE "/keys", ListKeys, kNative, false, kAdmin},
+    {"DELETE", NATIVE "/keys/:id", RevokeKey, kNative, false, kAdmin},
+    {"POST", NATIVE "/tenants", CreateTenant, kNative, false, kAdmin},
+    {"GET", NATIVE "/tenants", ListTenants, kNative, false, kAdmin},
     {"POST", NATIVE "/interactions", IngestInteractions, kNative},
     {"GET", NATIVE "/interactions", QueryInteractions, kNative},
     {"PUT", NATIVE "/customers/:cid", PutCustomerKeys, kNative},
@@ -754,19 +779,19 @@ constexpr Route kRoutes[] = {
     {"POST", PEGA_API "/V2/CustomerOfferHistory", OfferHistoryPost, kPega, true},
     {"GET", PEGA_API "/V2/CustomerOfferHistory", OfferHistoryGet, kPega},
     {"POST", "/lcm/messages", CustomerJourney, Dialect::kLcm, true},
-    {"GET", "/api/v2/me", GetMe, kWs},
-    {"POST", "/api/v2/me", PostMe, kWs},
-    {"POST", "/api/v2/me/channels/:channel", SetChannel, kWs},
-    {"GET", "/api/v2/me/interactions", ListMyInteractions, kWs},
-    {"POST", "/api/v2/me/interactions/:id", OperateInteraction, kWs},
-    {"GET", "/api/v2/interactions", ListInteractions, kWs},
-    {"POST", "/api/v2/interactions", CreateWorkInteraction, kWs},
-    {"GET", "/api/v2/interactions/:id", GetWorkInteraction, kWs},
-    {"GET", "/api/v2/users", ListUsers, kWs},
-    {"POST", "/api/v2/users", CreateUser, kWs},
-    {"GET", "/api/v2/notifications", NotificationsUpgrade, kWs},
-    {"POST", "/api/v2/notifications", Notifications, kWs, true},
-    {"POST", "/api/v2/notifications/:type", Notifications, kWs, true},
+    {"GET", "/api/v2/me", GetMe, kWs, false, kSession},
+    {"POST", "/api/v2/me", PostMe, kWs, false, kSession},
+    {"POST", "/api/v2/me/channels/:channel", SetChannel, kWs, false, kSession},
+    {"GET", "/api/v2/me/interactions", ListMyInteractions, kWs, false, kSession},
+    {"POST", "/api/v2/me/interactions/:id", OperateInteraction, kWs, false, kSession},
+    {"GET", "/api/v2/interactions", ListInteractions, kWs, false, kSession},
+    {"POST", "/api/v2/interactions", CreateWorkInteraction, kWs, false, kSession},
+    {"GET", "/api/v2/interactions/:id", GetWorkInteraction, kWs, false, kSession},
+    {"GET", "/api/v2/users", ListUsers, kWs, false, kSession},
+    {"POST", "/api/v2/users", CreateUser, kWs, false, kSession},
+    {"GET", "/api/v2/notifications", NotificationsUpgrade, kWs, false, kSession},
+    {"POST", "/api/v2/notifications", Notifications, kWs, true, kSession},
+    {"POST", "/api/v2/notifications/:type", Notifications, kWs, true, kSession},
     {"POST", CS "/services/start", StartService},
     {"GET", CS "/services/:sid", GetService},
     {"DELETE", CS "/services/:sid", DeleteService},
@@ -865,6 +890,53 @@ int64_t MatchScore(const CompiledRoute& route, const std::vector<std::string>& s
   return score;
 }
 
+// The API key a request presents: `X-Api-Key: KEY` or `Authorization: Bearer KEY`.
+std::string_view PresentedKey(const ApiRequest& r) {
+  if (std::string_view key = r.Header("x-api-key"); !key.empty()) return key;
+  std::string_view auth = r.Header("authorization");
+  constexpr std::string_view kBearer = "bearer ";
+  if (auth.size() <= kBearer.size()) return {};
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != kBearer[i]) return {};
+  }
+  auth.remove_prefix(kBearer.size());
+  while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
+  return auth;
+}
+
+// The tenant a request to `route` acts in, after checking its caller may call it:
+// Unauthenticated (no valid key), PermissionDenied (role or tenant not the key's), or
+// InvalidArgument (a tenant that is not configured).
+absl::StatusOr<std::string> Authorize(const Route& route, const ApiRequest& r,
+                                      const AccessPolicy& policy) {
+  std::optional<std::string_view> header;
+  if (r.tenant_header) header = *r.tenant_header;
+  // Without a key: the open (development) policy acts as an admin of every tenant.
+  query::Principal who{query::Role::kAdmin, true, "", ""};
+  if (route.need == Need::kOpen) return std::string(header.value_or(""));
+  if (route.need != Need::kSession) {
+    const std::string_view key = PresentedKey(r);
+    if (!key.empty() || !policy.open) {
+      if (policy.access == nullptr) return absl::UnauthenticatedError("no API keys are set up");
+      ASSIGN_OR_RETURN(who, policy.access->Authenticate(key));
+    }
+    const query::Role need = route.need == Need::kAdmin ? query::Role::kAdmin
+                             : std::string_view(route.method) == "GET" || route.read_only
+                                 ? query::Role::kReader
+                                 : query::Role::kWriter;
+    if (who.role < need) {
+      return absl::PermissionDeniedError("an API key with role '" +
+                                         std::string(query::RoleName(who.role)) +
+                                         "' may not call " + route.method + " " + route.pattern +
+                                         " (it needs '" + std::string(query::RoleName(need)) +
+                                         "')");
+    }
+  }
+  // The Workspace API's users belong to the tenant of the header, which must be configured.
+  if (policy.access == nullptr) return std::string(header.value_or(""));
+  return policy.access->TenantFor(who, header);
+}
+
 }  // namespace
 
 std::vector<std::string> Api::RouteNames() {
@@ -905,8 +977,16 @@ ApiResponse Api::Handle(const ApiRequest& request) {
       return r;
     }
     const Route& route = *best->route;
-    Call call{request,    {},          target->params, route.dialect,        *history_,
-              workspace_, *latencies_, store_,         shutting_down_.load()};
+    absl::StatusOr<std::string> tenant = Authorize(route, request, access_);
+    if (!tenant.ok()) {
+      ApiResponse r = ErrorResponse(tenant.status(), route.dialect);
+      r.route = static_cast<int>(&route - kRoutes);
+      return r;
+    }
+    ApiRequest scoped = request;
+    scoped.tenant = std::move(*tenant);
+    Call call{scoped,  {},          target->params, route.dialect, *history_, workspace_,
+              access_, *latencies_, store_,         shutting_down_.load()};
     for (size_t i = 0; i < best->parts.size(); ++i) {
       if (best->parts[i].front() == ':') call.captures.push_back(std::move(target->segments[i]));
     }

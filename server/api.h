@@ -2,12 +2,14 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "query/access.h"
 #include "query/engine.h"
 #include "query/history.h"
 #include "query/workspace.h"
@@ -23,9 +25,14 @@ struct ApiRequest {
   std::string_view method;  // "GET", "POST", ...
   std::string_view target;  // raw origin-form target, still percent-encoded
   std::string_view body;
-  std::string tenant;  // from the ContactCenterId header; "" is the default tenant
+  // The ContactCenterId header, if the request has one.
+  std::optional<std::string> tenant_header;
+  // The tenant the request acts in ("" is the default tenant): set by Api::Handle from the
+  // header and the caller's key before a handler runs.
+  std::string tenant;
   storage::TimeMs now_ms = 0;
-  // Authorization, Cookie, X-CSRF-TOKEN and Upgrade as received, names lower-case; not owned.
+  // Authorization, X-Api-Key, Cookie, X-CSRF-TOKEN, Upgrade, Host and X-Request-Id as
+  // received, names lower-case; not owned.
   const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
 
   // The value of header `name` (lower-case), or "".
@@ -54,6 +61,15 @@ struct WorkspaceBackend {
   query::Workspace* workspace = nullptr;  // not owned
   Cometd* cometd = nullptr;               // not owned
   bool csrf = false;  // cookie-authenticated writes must carry the session's X-CSRF-TOKEN
+};
+
+// Who may call the key-checked routes (every route but /health, /ready, /ui and the
+// Workspace API, which signs its users in itself).
+struct AccessPolicy {
+  query::Access* access = nullptr;  // not owned; null: no key admin routes (503)
+  // Development only: requests without a key act as an admin of every tenant. The server
+  // then listens on a loopback address only.
+  bool open = false;
 };
 
 struct ApiResponse {
@@ -97,10 +113,11 @@ class Api {
   // GET /contextd/v1/latency (reset by POST /contextd/v1/latency/reset).
   // `store` (optional) answers GET /ready and the storage figures of GET /metrics.
   Api(query::Engine* engine, query::History* history, RouteLatencies* latencies,
-      WorkspaceBackend workspace = {}, storage::Store* store = nullptr)
+      AccessPolicy access, WorkspaceBackend workspace = {}, storage::Store* store = nullptr)
       : engine_(engine),
         history_(history),
         latencies_(latencies),
+        access_(access),
         workspace_(workspace),
         store_(store) {}
 
@@ -122,6 +139,7 @@ class Api {
   query::Engine* engine_;      // not owned
   query::History* history_;    // not owned
   RouteLatencies* latencies_;  // not owned
+  AccessPolicy access_;
   WorkspaceBackend workspace_;
   storage::Store* store_;  // not owned; may be null
   std::atomic<bool> shutting_down_{false};

@@ -20,6 +20,7 @@ struct Api::Call {
   Dialect dialect;
   query::History& history;
   const WorkspaceBackend& workspace;
+  const AccessPolicy& access;
   RouteLatencies& latencies;
   storage::Store* store;  // may be null
   bool shutting_down;
@@ -56,6 +57,13 @@ ApiResponse CreateUser(query::Engine&, const Api::Call& c);
 ApiResponse ListUsers(query::Engine&, const Api::Call& c);
 ApiResponse Notifications(query::Engine&, const Api::Call& c);
 ApiResponse NotificationsUpgrade(query::Engine&, const Api::Call& c);
+
+// Access control's admin handlers (access_api.cc).
+ApiResponse CreateKey(query::Engine&, const Api::Call& c);
+ApiResponse ListKeys(query::Engine&, const Api::Call& c);
+ApiResponse RevokeKey(query::Engine&, const Api::Call& c);
+ApiResponse CreateTenant(query::Engine&, const Api::Call& c);
+ApiResponse ListTenants(query::Engine&, const Api::Call& c);
 
 // The Workspace API's status code for an error, and the HTTP status for that code
 // (dialects reference 1.4 [decision]).

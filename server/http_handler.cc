@@ -49,13 +49,14 @@ struct RequestHead {
   bool chunked = false;  // Transfer-Encoding: chunked (then content_length is 0)
   bool close = false;    // the client asked to close after this request
   bool expect_continue = false;
-  std::string tenant;                                        // ContactCenterId
+  std::optional<std::string> tenant;                         // ContactCenterId
   std::vector<std::pair<std::string, std::string>> headers;  // kPassedHeaders, lower-case names
 };
 
 // Request headers handed to the Api (ApiRequest::headers).
-constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie", "x-csrf-token",
-                                               "upgrade",       "host",   "x-request-id"};
+constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie",       "x-csrf-token",
+                                               "upgrade",       "host",         "x-request-id",
+                                               "x-api-key"};
 
 // Decodes a chunked request body incrementally, as its bytes arrive.
 class ChunkDecoder {
@@ -243,7 +244,6 @@ std::optional<HeadError> ParseRequestLine(std::string_view line, RequestHead* he
 // #1251).
 std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, RequestHead* head) {
   std::optional<uint64_t> content_length;
-  bool have_tenant = false;
   size_t pos = 0;
   while (pos < block.size()) {
     size_t eol = std::min(block.find("\r\n", pos), block.size());
@@ -283,10 +283,9 @@ std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, R
       }
       head->expect_continue = true;
     } else if (EqualsIgnoreCase(name, "ContactCenterId")) {
-      if (have_tenant) return HeadError{400, "ContactCenterId header given more than once"};
+      if (head->tenant) return HeadError{400, "ContactCenterId header given more than once"};
       if (value.size() > kMaxTenantBytes) return HeadError{400, "ContactCenterId header too long"};
       head->tenant = std::string(value);
-      have_tenant = true;
     } else {
       for (std::string_view passed : kPassedHeaders) {
         if (EqualsIgnoreCase(name, passed)) head->headers.emplace_back(passed, value);
@@ -540,7 +539,7 @@ class Handler final : public Http::Handler {
     request.body = head.chunked
                        ? std::string_view(conn.chunks->body())
                        : std::string_view(conn.buf).substr(head.head_bytes, head.content_length);
-    request.tenant = head.tenant;
+    request.tenant_header = head.tenant;
     request.headers = &head.headers;
     request.now_ms = fixed_now_ms_ ? *fixed_now_ms_
                                    : std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -548,7 +547,7 @@ class Handler final : public Http::Handler {
                                          .count();
     trace->request_id = RequestId(request.Header("x-request-id"));
     trace->method = head.method;
-    trace->tenant = head.tenant;
+    trace->tenant = head.tenant.value_or("");
     ApiResponse reply = api_->Handle(request);
 
     if (reply.hold) {
@@ -584,6 +583,7 @@ class Handler final : public Http::Handler {
       final_reply.route = route;
       final_reply.headers.emplace_back("X-Request-Id", trace->request_id);
       std::string bytes = WireReply(version, final_reply, close, /*head_only=*/false);
+      Record(telemetry, *trace, route, final_reply.status);
       {
         // Under held_mu: a next request of the connection (ReleaseHeld) waits until this
         // reply is queued, so replies keep request order.
@@ -603,7 +603,6 @@ class Handler final : public Http::Handler {
           Write(p, conn, std::move(bytes), close, /*on_loop=*/false);
         }
       }
-      Record(telemetry, *trace, route, final_reply.status);
       return true;
     };
     {
@@ -635,8 +634,9 @@ class Handler final : public Http::Handler {
                bool needs_sync, TraceRef trace) {
     reply.headers.emplace_back("X-Request-Id", trace->request_id);
     if (committer_ == nullptr || (!needs_sync && conn->pending.load() == 0)) {
-      Write(peer, conn, WireReply(version, reply, close, head_only), close, /*on_loop=*/true);
+      std::string bytes = WireReply(version, reply, close, head_only);
       Record(telemetry_, *trace, reply.route, reply.status);
+      Write(peer, conn, std::move(bytes), close, /*on_loop=*/true);
       return;
     }
     conn->pending.fetch_add(1);
@@ -651,21 +651,21 @@ class Handler final : public Http::Handler {
              conn->broken.store(true);
              std::fprintf(stderr, "contextd: WAL sync failed: %s\n", synced.ToString().c_str());
            }
-           if (p) {
-             Write(p, conn,
-                   synced.ok() ? WireReply(version, reply, close, head_only)
-                               : WireReply(version,
-                                           ErrorResponse(absl::UnavailableError(
-                                               "the write could not be made durable")),
-                                           true, head_only),
-                   close || !synced.ok(), /*on_loop=*/false);
-           }
+           std::string bytes =
+               synced.ok() ? WireReply(version, reply, close, head_only)
+                           : WireReply(version,
+                                       ErrorResponse(absl::UnavailableError(
+                                           "the write could not be made durable")),
+                                       true, head_only);
            Record(telemetry, *trace, reply.route, synced.ok() ? reply.status : 503);
+           if (p) Write(p, conn, std::move(bytes), close || !synced.ok(), /*on_loop=*/false);
            conn->pending.fetch_sub(1);
          }});
   }
 
-  // Where finished requests are measured and logged.
+  // Where finished requests are measured and logged: when the reply is ready, just before
+  // it is handed to the socket (engineering notes 4.2). On loopback a send also runs the
+  // client's receive path and may hand it the CPU, which is not the server's time.
   struct Telemetry {
     RouteLatencies* latencies;  // not owned
     RequestLog* log;            // not owned; may be null

@@ -51,6 +51,11 @@ with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command 
   --log-level=LEVEL      debug|info|warn|error|off (default info: one JSON line per request
                            on stderr)
   --lcm-time-zone=ZONE   IANA zone of LCM GetCustomerJourney times (default UTC)
+  --admin-key=KEY        an admin API key (at least 32 characters) accepted besides those
+                           created at POST /contextd/v1/keys, for the first admin calls; not
+                           stored (CONTEXTD_ADMIN_KEY keeps it out of the process list)
+  --no-auth              development only: requests without an API key act as an admin of
+                           every tenant; refused unless --address is a loopback address
   --admin=NAME:PASSWORD  create this Contact Center Admin (default tenant) at start unless the
                            name exists (CONTEXTD_ADMIN keeps the password out of the
                            process list)
@@ -69,7 +74,7 @@ On start it prints "contextd listening on ADDR:PORT". SIGINT or SIGTERM stop it 
 constexpr const char* kFlagNames[] = {
     "address",        "port",           "data-dir",      "threads", "sync",
     "max-body-bytes", "log-level",      "lcm-time-zone", "admin",   "csrf",
-    "session-idle-s", "cometd-hold-ms", "fixed-now"};
+    "session-idle-s", "cometd-hold-ms", "fixed-now",     "admin-key", "no-auth"};
 
 // "--name=value" for each flag set in the environment, to be parsed before the command line.
 std::vector<std::string> EnvironmentArgs() {
@@ -79,9 +84,9 @@ std::vector<std::string> EnvironmentArgs() {
     for (char c : name) var += c == '-' ? '_' : static_cast<char>(std::toupper(c));
     const char* value = std::getenv(var.c_str());
     if (value == nullptr) continue;
-    if (name == "csrf") {
+    if (name == "csrf" || name == "no-auth") {
       if (std::string_view(value) == "true" || std::string_view(value) == "1") {
-        args.push_back("--csrf");
+        args.push_back("--" + std::string(name));
       }
       continue;
     }
@@ -99,6 +104,8 @@ struct Flags {
   std::string data_dir = "./data";
   std::string lcm_time_zone = "UTC";
   std::string admin;  // NAME:PASSWORD
+  std::string admin_key;
+  bool no_auth = false;
   bool csrf = false;
   uint64_t session_idle_s = 1800;
   uint64_t cometd_hold_ms = 25000;
@@ -118,7 +125,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
     if (size_t eq = arg.find('='); eq != std::string_view::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
-    } else if (arg != "--help" && arg != "--csrf" && i + 1 < argc) {
+    } else if (arg != "--help" && arg != "--csrf" && arg != "--no-auth" && i + 1 < argc) {
       value = argv[++i];
     }
     uint64_t n = 0;
@@ -144,6 +151,10 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
       flags->admin = std::string(value);
     } else if (name == "--csrf") {
       flags->csrf = true;
+    } else if (name == "--no-auth") {
+      flags->no_auth = true;
+    } else if (name == "--admin-key" && value.size() >= 32) {
+      flags->admin_key = std::string(value);
     } else if (name == "--cometd-hold-ms" && ParseNumber(value, kMaxHoldMs, &n) && n > 0) {
       flags->cometd_hold_ms = n;
     } else if (name == "--session-idle-s" && ParseNumber(value, 86400 * 30, &n) && n > 0) {
@@ -159,6 +170,10 @@ bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
     }
   }
   return true;
+}
+
+bool IsLoopback(std::string_view address) {
+  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -179,6 +194,11 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (flags.no_auth && !IsLoopback(flags.http.address)) {
+    std::fprintf(stderr, "contextd: --no-auth serves only a loopback address, not %s\n",
+                 flags.http.address.c_str());
+    return 2;
+  }
   if (absl::Status s = contextd::server::SetLcmTimeZone(flags.lcm_time_zone); !s.ok()) {
     std::fprintf(stderr, "contextd: %s\n", std::string(s.message()).c_str());
     return 2;
@@ -201,6 +221,12 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     std::fprintf(stderr, "contextd: cannot open %s: %s\n", flags.data_dir.c_str(),
                  std::string(store.status().message()).c_str());
+    return 1;
+  }
+  auto access = contextd::query::Access::Open(store->get(), flags.admin_key);
+  if (!access.ok()) {
+    std::fprintf(stderr, "contextd: cannot load the API keys: %s\n",
+                 access.status().ToString().c_str());
     return 1;
   }
   contextd::query::Engine engine(store->get());
@@ -234,8 +260,8 @@ int main(int argc, char** argv) {
   cometd_options.hold = std::chrono::milliseconds(flags.cometd_hold_ms);
   contextd::server::Cometd cometd(cometd_options);
   workspace.SetListener(&cometd);
-  contextd::server::Api api(&engine, &history, &latencies, {&workspace, &cometd, flags.csrf},
-                            store->get());
+  contextd::server::Api api(&engine, &history, &latencies, {access->get(), flags.no_auth},
+                            {&workspace, &cometd, flags.csrf}, store->get());
   contextd::server::HttpServer server(&api, &latencies, flags.http);
   auto port = server.Start();
   if (!port.ok()) {

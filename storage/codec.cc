@@ -521,4 +521,48 @@ absl::StatusOr<WorkItem> DecodeWorkItem(std::string_view bytes) {
   return x;
 }
 
+std::string EncodeApiKey(const ApiKey& k) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  for (const std::string* s : {&k.id, &k.digest, &k.tenant, &k.name}) w.Bytes(*s);
+  w.Byte(k.role);
+  w.Byte(k.all_tenants ? 1 : 0);
+  w.Signed(k.created_ms);
+  w.Signed(k.revoked_ms);
+  return out;
+}
+
+absl::StatusOr<ApiKey> DecodeApiKey(std::string_view bytes) {
+  Reader r(bytes);
+  ApiKey k;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("api key: unknown format");
+  for (std::string* s : {&k.id, &k.digest, &k.tenant, &k.name}) *s = r.Bytes();
+  k.role = r.Byte();
+  k.all_tenants = r.Byte() != 0;
+  k.created_ms = r.Signed();
+  k.revoked_ms = r.Signed();
+  if (!r.ok() || !r.done()) return absl::DataLossError("api key: corrupt bytes");
+  return k;
+}
+
+std::string EncodeTenant(const Tenant& t) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  w.Bytes(t.name);
+  w.Signed(t.created_ms);
+  return out;
+}
+
+absl::StatusOr<Tenant> DecodeTenant(std::string_view bytes) {
+  Reader r(bytes);
+  Tenant t;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("tenant: unknown format");
+  t.name = r.Bytes();
+  t.created_ms = r.Signed();
+  if (!r.ok() || !r.done()) return absl::DataLossError("tenant: corrupt bytes");
+  return t;
+}
+
 }  // namespace contextd::storage

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "storage/access.h"
 #include "storage/interaction.h"
 #include "storage/model.h"
 #include "storage/workspace.h"
@@ -36,5 +37,11 @@ std::string EncodeUser(const User& user);
 absl::StatusOr<User> DecodeUser(std::string_view bytes);
 std::string EncodeWorkItem(const WorkItem& item);
 absl::StatusOr<WorkItem> DecodeWorkItem(std::string_view bytes);
+
+// Binary encodings of access control's records; decoding other bytes is DataLoss.
+std::string EncodeApiKey(const ApiKey& key);
+absl::StatusOr<ApiKey> DecodeApiKey(std::string_view bytes);
+std::string EncodeTenant(const Tenant& tenant);
+absl::StatusOr<Tenant> DecodeTenant(std::string_view bytes);
 
 }  // namespace contextd::storage

@@ -361,6 +361,32 @@ class RocksDbStore final : public Store {
     return ListWorkspace<WorkItem>('i', DecodeWorkItem);
   }
 
+  // Access records live in the workspace family under their own kinds: 'k' API keys (by
+  // id), 't' tenants (by name).
+  absl::Status PutApiKey(const ApiKey& key) override {
+    return FromRocksDb(db_->Put(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id),
+                                EncodeApiKey(key)));
+  }
+
+  absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override {
+    ASSIGN_OR_RETURN(auto keys, ListWorkspace<ApiKey>('k', DecodeApiKey));
+    std::vector<ApiKey> out;
+    for (auto& [tenant, key] : keys) out.push_back(std::move(key));
+    return out;
+  }
+
+  absl::Status PutTenant(const Tenant& tenant) override {
+    return FromRocksDb(db_->Put(SyncedWrite(), workspace(), WorkspaceKey('t', tenant.name, ""),
+                                EncodeTenant(tenant)));
+  }
+
+  absl::StatusOr<std::vector<Tenant>> ListTenants() override {
+    ASSIGN_OR_RETURN(auto tenants, ListWorkspace<Tenant>('t', DecodeTenant));
+    std::vector<Tenant> out;
+    for (auto& [name, tenant] : tenants) out.push_back(std::move(tenant));
+    return out;
+  }
+
   absl::StatusOr<StoreStats> Stats() override {
     StoreStats out;
     rocksdb::Statistics* stats = db_->GetOptions().statistics.get();
@@ -481,11 +507,15 @@ class RocksDbStore final : public Store {
   absl::Status PersistIdLimit(IdCounter& counter, uint64_t limit) {
     std::string value;
     AppendBigEndian64(limit, &value);
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    RETURN_IF_ERROR(FromRocksDb(db_->Put(synced, meta(), counter.key, value)));
+    RETURN_IF_ERROR(FromRocksDb(db_->Put(SyncedWrite(), meta(), counter.key, value)));
     counter.limit = limit;
     return absl::OkStatus();
+  }
+
+  static rocksdb::WriteOptions SyncedWrite() {
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return synced;
   }
 
   std::mutex& StripeOf(uint64_t service_id) { return stripes_[service_id % kStripes]; }
@@ -692,10 +722,10 @@ class RocksDbBulkLoader final : public BulkLoader {
     RETURN_IF_ERROR(services_written);
     RETURN_IF_ERROR(index_written);
     std::vector<rocksdb::IngestExternalFileArg> args;
-    for (size_t i = 0; i < ingest_.size(); ++i) {
+    for (auto& [cf, files] : ingest_) {
       rocksdb::IngestExternalFileArg arg;
-      arg.column_family = ingest_[i].first;
-      arg.external_files = {ingest_[i].second};
+      arg.column_family = cf;
+      arg.external_files = files;
       arg.options.move_files = true;
       args.push_back(std::move(arg));
     }
@@ -728,24 +758,37 @@ class RocksDbBulkLoader final : public BulkLoader {
     } else {
       order = KeyOrder(*entries);
     }
-    const std::string path = store_->db_->GetName() + "/import-" + std::to_string(::getpid()) +
-                             "-" + name + ".sst";
+    // Files of about the size compaction makes: one huge file would have index and filter
+    // blocks too large for a block cache shard, read from disk again on every lookup.
+    constexpr uint64_t kFileBytes = 64 << 20;
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), store_->db_->GetOptions(cf), cf);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      files_.push_back(path);
-    }
-    RETURN_IF_ERROR(FromRocksDb(writer.Open(path)));
+    bool open = false;
+    auto finish = [&]() -> absl::Status {
+      RETURN_IF_ERROR(FromRocksDb(writer.Finish()));
+      open = false;
+      return absl::OkStatus();
+    };
     for (uint32_t i : order) {
+      if (open && writer.FileSize() >= kFileBytes) RETURN_IF_ERROR(finish());
+      if (!open) {
+        std::string path;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          path = store_->db_->GetName() + "/import-" + std::to_string(::getpid()) + "-" + name +
+                 "-" + std::to_string(files_.size()) + ".sst";
+          files_.push_back(path);
+          ingest_[cf].push_back(path);
+        }
+        RETURN_IF_ERROR(FromRocksDb(writer.Open(path)));
+        open = true;
+      }
       IndexEntry& e = (*entries)[i];
       RETURN_IF_ERROR(FromRocksDb(writer.Put(e.key, e.value)));
       std::string().swap(e.key);
       std::string().swap(e.value);
     }
-    RETURN_IF_ERROR(FromRocksDb(writer.Finish()));
+    if (open) RETURN_IF_ERROR(finish());
     std::vector<IndexEntry>().swap(*entries);
-    std::lock_guard<std::mutex> lock(mu_);
-    ingest_.emplace_back(cf, path);
     return absl::OkStatus();
   }
 
@@ -816,7 +859,7 @@ class RocksDbBulkLoader final : public BulkLoader {
   std::vector<std::string> records_;  // added, with their ids
   std::mutex mu_;  // guards files_ and ingest_ while Finish writes
   std::vector<std::string> files_;  // written, not yet ingested
-  std::vector<std::pair<rocksdb::ColumnFamilyHandle*, std::string>> ingest_;
+  std::map<rocksdb::ColumnFamilyHandle*, std::vector<std::string>> ingest_;  // by family
 };
 
 std::unique_ptr<BulkLoader> RocksDbStore::NewBulkLoader(std::string_view tenant) {

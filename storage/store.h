@@ -1,5 +1,6 @@
 #pragma once
 
+#include "storage/access.h"
 #include "storage/interaction_store.h"
 #include "storage/service_store.h"
 #include "storage/workspace_store.h"
@@ -16,10 +17,13 @@ struct StoreStats {
   bool writes_stopped = false;
 };
 
-// A whole backend: services, interaction history and the Workspace's records in one
-// database, so one SyncWal makes every acknowledged write durable. A distributed backend
-// implements this.
-class Store : public ServiceStore, public InteractionStore, public WorkspaceStore {
+// A whole backend: services, interaction history, the Workspace's records and access
+// control in one database, so one SyncWal makes every acknowledged write durable. A
+// distributed backend implements this.
+class Store : public ServiceStore,
+              public InteractionStore,
+              public WorkspaceStore,
+              public AccessStore {
  public:
   // Current figures; Unavailable when the store cannot answer (it is then not ready).
   virtual absl::StatusOr<StoreStats> Stats() = 0;

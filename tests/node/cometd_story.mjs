@@ -19,6 +19,8 @@ async function call(method, path, { auth, cookie, body } = {}) {
   const headers = { "Content-Type": "application/json" };
   if (auth) headers.Authorization = auth;
   if (cookie) headers.Cookie = cookie;
+  // CONTEXTD_KEY: the API key for the key-checked routes (the Workspace API signs in itself).
+  if (process.env.CONTEXTD_KEY && !path.startsWith("/api/v2")) headers["X-Api-Key"] = process.env.CONTEXTD_KEY;
   const res = await fetch(base + path, {
     method,
     headers,

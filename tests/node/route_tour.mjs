@@ -10,7 +10,9 @@ const cs = "/genesys/1/cs";
 let calls = 0;
 
 async function call(method, path, body, { status = 200, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
+  // CONTEXTD_KEY: the API key to send (Workspace routes sign in themselves).
+  const key = process.env.CONTEXTD_KEY && !path.startsWith("/api/v2") ? { "X-Api-Key": process.env.CONTEXTD_KEY } : {};
+  const init = { method, headers: { ...key, ...headers } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = typeof body === "string" ? body : JSON.stringify(body);

@@ -10,6 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dir=$(mktemp -d)
 trap 'kill ${pid:-} ${prism_pid:-} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
+# Every suite sends this admin key (the contract requires one on the key-checked routes).
+export CONTEXTD_KEY=prism-admin-key-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
 port=$(free_port)
 pid=
@@ -19,6 +21,7 @@ fresh_server() {
   if [ -n "$pid" ]; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$dir/data" "$dir/server.log"
   "$bin" --port "$port" --data-dir "$dir/data" --sync none --log-level warn --admin root:secret \
+    --admin-key "$CONTEXTD_KEY" \
     >"$dir/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 50); do grep -q listening "$dir/server.log" && return; sleep 0.1; done

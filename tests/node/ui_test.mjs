@@ -7,11 +7,13 @@ import assert from "node:assert/strict";
 
 const [port, screenshot] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
+// CONTEXTD_KEY: the API key to send, from the seeding calls and from the page alike.
+const keyHeader = process.env.CONTEXTD_KEY ? { "X-Api-Key": process.env.CONTEXTD_KEY } : {};
 
 async function post(path, body, ndjson = false) {
   const res = await fetch(base + path, {
     method: "POST",
-    headers: { "Content-Type": ndjson ? "application/x-ndjson" : "application/json" },
+    headers: { "Content-Type": ndjson ? "application/x-ndjson" : "application/json", ...keyHeader },
     body: ndjson ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -51,7 +53,7 @@ const browser = await chromium.launch({
   args: ["--no-sandbox"],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, extraHTTPHeaders: keyHeader });
   await page.goto(`${base}/ui/`);
   assert.equal(await page.title(), "contextd: caller timeline");
   await page.selectOption("#kind", "customer");

@@ -12,7 +12,8 @@ fi
 cs=$url/genesys/1/cs
 
 # Bodies are JSON, as a real client declares them.
-curl() { command curl -H 'Content-Type: application/json' "$@"; }
+# CONTEXTD_KEY: the API key to send (the server started here runs without keys).
+curl() { command curl -H 'Content-Type: application/json' ${CONTEXTD_KEY:+-H "X-Api-Key: $CONTEXTD_KEY"} "$@"; }
 
 expect() {  # expect NAME ACTUAL PATTERN
   if [[ "$2" != *"$3"* ]]; then echo "FAIL $1: got $2, want $3"; exit 1; fi

@@ -10,22 +10,35 @@ out=$(mktemp)
 err=$(mktemp)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$out" "$err"' EXIT
 "$bin" --help | grep -q 'CONTEXTD_PORT=9000' || { echo "FAIL help names the variables"; exit 1; }
+admin_key=obs-admin-key-secret-0123456789abcdef
 CONTEXTD_PORT=0 CONTEXTD_DATA_DIR="$dir" CONTEXTD_SYNC=none CONTEXTD_ADMIN=root:secret \
-  CONTEXTD_LOG_LEVEL=info "$bin" >"$out" 2>"$err" &
+  CONTEXTD_LOG_LEVEL=info CONTEXTD_ADMIN_KEY=$admin_key "$bin" >"$out" 2>"$err" &
 pid=$!
 for _ in $(seq 50); do grep -q listening "$out" && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$out")
 b=http://127.0.0.1:$port
 [ "$(curl -s $b/health)" = '{"status":"ok"}' ] || { echo "FAIL health"; exit 1; }
 [ "$(curl -s $b/ready)" = '{"status":"ready"}' ] || { echo "FAIL ready"; exit 1; }
-for _ in 1 2 3; do curl -s "$b/genesys/1/cs/services/anonymous/k/active" >/dev/null; done
+# API keys: the admin key from the environment creates a reader and a writer key.
+key() {  # ROLE: a new key of that role for the default tenant
+  curl -s -H "X-Api-Key: $admin_key" -X POST "$b/contextd/v1/keys" \
+    -d "{\"role\":\"$1\",\"tenant\":\"\"}" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p'
+}
+reader=$(key reader)
+writer=$(key writer)
+[[ "$reader" == cxd_* && "$writer" == cxd_* ]] || { echo "FAIL keys: $reader $writer"; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$b/genesys/1/cs/customers/c/services/active")" = 401 ] ||
+  { echo "FAIL no key"; exit 1; }
+for _ in 1 2 3; do curl -s -H "X-Api-Key: $reader" "$b/genesys/1/cs/services/anonymous/k/active" >/dev/null; done
 curl -s "$b/nope" >/dev/null
-curl -s -X POST "$b/genesys/1/cs/services/start" -d '{"contact_key":"k"}' >/dev/null
+curl -s -H "Authorization: Bearer $writer" -X POST "$b/genesys/1/cs/services/start" -d '{"contact_key":"k"}' >/dev/null
 curl -s -u root:secret -X POST "$b/api/v2/notifications/handshake" \
   -d '[{"id":"1","channel":"/meta/handshake"}]' >/dev/null
-type=$(curl -s -o /dev/null -w '%{content_type}' "$b/metrics")
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: $reader" "$b/metrics")" = 403 ] ||
+  { echo "FAIL metrics need an admin key"; exit 1; }
+type=$(curl -s -o /dev/null -w '%{content_type}' -H "X-Api-Key: $admin_key" "$b/metrics")
 [[ "$type" == text/plain* ]] || { echo "FAIL content type $type"; exit 1; }
-curl -s "$b/metrics" | /usr/bin/python3 -c '
+curl -s -H "X-Api-Key: $admin_key" "$b/metrics" | /usr/bin/python3 -c '
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
@@ -65,6 +78,7 @@ sleep 0.4  # the log is written every 100 ms
 import json, sys
 text = open(sys.argv[1]).read()
 assert "secret" not in text and "JSESSIONID" not in text and "Basic" not in text, "credential logged"
+assert "cxd_" not in text and "Bearer" not in text, "API key logged"
 lines = [json.loads(l) for l in text.splitlines() if l.strip()]
 requests = [l for l in lines if "request_id" in l]
 assert len(requests) >= 9, len(requests)

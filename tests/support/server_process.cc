@@ -15,6 +15,9 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& data_
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {binary, "--port", "0", "--data-dir", data_dir};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  bool keys = false;
+  for (const std::string& a : extra_args) keys = keys || a.rfind("--admin-key", 0) == 0;
+  if (!keys) args.push_back("--no-auth");
   pid_ = fork();
   if (pid_ == 0) {
     dup2(out[1], STDOUT_FILENO);

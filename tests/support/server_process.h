@@ -12,7 +12,9 @@ namespace contextd::testing {
 class ServerProcess {
  public:
   // Starts `binary --port 0 --data-dir data_dir extra_args...` and waits for its
-  // "listening" line. Throws std::runtime_error if it does not come up.
+  // "listening" line. Throws std::runtime_error if it does not come up. Without an
+  // --admin-key among the args the server runs without API keys (--no-auth): the suites
+  // that test access control give one.
   ServerProcess(const std::string& binary, const std::string& data_dir,
                 const std::vector<std::string>& extra_args = {});
   ~ServerProcess();  // SIGKILL if still running
