@@ -15,8 +15,11 @@ $(BUILD_DIR)/CMakeCache.txt: | deps
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# Development: without API keys, on 127.0.0.1 only. RUN_FLAGS= (empty) with an
+# --admin-key or CONTEXTD_ADMIN_KEY serves with keys, as in production.
+RUN_FLAGS ?= --no-auth
 run: build
-	./$(BUILD_DIR)/contextd --port $(PORT) --data-dir $(DATA_DIR)
+	./$(BUILD_DIR)/contextd --port $(PORT) --data-dir $(DATA_DIR) $(RUN_FLAGS)
 
 # The npm clients the end-to-end tests drive, pinned by tests/node/package-lock.json.
 node-deps: deps

@@ -19,7 +19,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-CONTEXTD_ADMIN=root:secret "$build/contextd" --port 0 --data-dir "$work/data" --threads 2 --log-level warn \
+# --no-auth: the REST load sends no API key (what is compared is the CometD clients' effect).
+CONTEXTD_ADMIN=root:secret "$build/contextd" --port 0 --data-dir "$work/data" --threads 2 --log-level warn --no-auth \
   >"$work/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q listening "$work/server.log" && break; sleep 0.05; done

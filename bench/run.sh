@@ -48,24 +48,39 @@ wait_port() {  # FILE: waits for a "listening on ...:PORT" line, prints PORT
   done
   echo "server did not start: $(cat "$1")" >&2; exit 1
 }
-start_contextd() {  # DATA_DIR LOG: starts contextd; sets cport and cpid
-  "$build/contextd" --port 0 --data-dir "$1" --threads 2 --log-level warn >"$2" 2>&1 &
+# API keys: the loads send a reader key (reads) or a writer key (writes), as an IVR and a
+# routing strategy would; the admin key reads the latency figures. The server also runs
+# --no-auth so that the same process can be measured without a key (the cost of auth).
+admin_key=bench-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+api_key=
+start_contextd() {  # DATA_DIR LOG: starts contextd; sets cport, cpid, reader and writer
+  "$build/contextd" --port 0 --data-dir "$1" --threads 2 --log-level warn --no-auth \
+    --admin-key "$admin_key" >"$2" 2>&1 &
   cpid=$!
   pids+=("$cpid")
   cport=$(wait_port "$2")
+  reader=$(new_key "$cport" reader)
+  writer=$(new_key "$cport" writer)
+}
+new_key() {  # PORT ROLE: a new API key of ROLE for the default tenant
+  curl -s -H "X-Api-Key: $admin_key" -X POST "http://127.0.0.1:$1/contextd/v1/keys" \
+    -d "{\"role\":\"$2\",\"tenant\":\"\"}" | python3 -c "import json,sys; print(json.load(sys.stdin)['key'])"
 }
 wrk_run() {  # SCRIPT URL CONNS [wrk args...] -- [script args...]: prints the RESULT json
   local script=$1 url=$2 c=$3; shift 3
-  wrk -t2 -c"$c" -d"${duration}s" --timeout 5s -s "$script" "$url" "$@" | sed -n 's/^RESULT //p'
+  wrk -t2 -c"$c" -d"${duration}s" --timeout 5s -s "$script" ${api_key:+-H "X-Api-Key: $api_key"} \
+    "$url" "$@" | sed -n 's/^RESULT //p'
 }
 latency() {  # PORT ROUTE: server-side {p50,p99} of a route since the last reset
-  curl -s "http://127.0.0.1:$1/contextd/v1/latency" | python3 -c "
+  curl -s -H "X-Api-Key: $admin_key" "http://127.0.0.1:$1/contextd/v1/latency" | python3 -c "
 import json,sys
 routes={r['route']:r for r in json.load(sys.stdin)['routes']}
 r=routes.get(sys.argv[1],{})
 print(json.dumps({'count':r.get('count',0),'p50_us':r.get('p50_us'),'p99_us':r.get('p99_us'),'p999_us':r.get('p999_us')}))" "$2"
 }
-reset_latency() { curl -s -X POST "http://127.0.0.1:$1/contextd/v1/latency/reset" >/dev/null; }
+reset_latency() {
+  curl -s -H "X-Api-Key: $admin_key" -X POST "http://127.0.0.1:$1/contextd/v1/latency/reset" >/dev/null
+}
 median() {  # RESULT-JSON...: each field's median over the runs, plus the runs themselves
   python3 -c "
 import json, statistics, sys
@@ -160,6 +175,7 @@ ceiling_port=$(wait_port "$work/ceiling.log")
 start_contextd "$work/db" "$work/contextd.log"
 port=$cport
 url="http://127.0.0.1:$port"
+api_key=$reader
 wrk_run "$load/reads.lua" "$url" 8 -- "$customers" "$keys" "$end_ms" >/dev/null  # warm-up
 server_side() {  # PORT: the read routes' server-side figures since the last reset
   python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$1" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services')'])}))"
@@ -169,9 +185,9 @@ say "reads at full load, $rounds rounds: contextd (wrk), PostgreSQL (pgbench -M 
 reset_latency "$port"
 c_runs=() p_runs=() e_runs=()
 for _ in $(seq "$rounds"); do
-  c_runs+=("$(wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
+  c_runs+=("$(api_key=$reader wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
   p_runs+=("$(pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1")")
-  e_runs+=("$(wrk_run "$load/ceiling.lua" "http://127.0.0.1:$ceiling_port" "$conns")")
+  e_runs+=("$(api_key= wrk_run "$load/ceiling.lua" "http://127.0.0.1:$ceiling_port" "$conns")")
 done
 reads=$(median "${c_runs[@]}")
 pg_reads=$(median "${p_runs[@]}")
@@ -193,11 +209,21 @@ done
 half=$(median "${h_runs[@]}")
 half_server=$(server_side "$port")
 
+say "the cost of auth, $rounds rounds: the same reads with a reader key and without one"
+k_runs=() n_runs=()
+for _ in $(seq "$rounds"); do
+  k_runs+=("$(api_key=$reader wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
+  n_runs+=("$(api_key= wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
+done
+with_key=$(median "${k_runs[@]}")
+without_key=$(median "${n_runs[@]}")
+ratio_auth=$(ratio "$with_key" "$without_key" rps rps)
+
 say "durable writes, $rounds rounds: contextd (--sync=always) and PostgreSQL (synchronous_commit=on)"
 reset_latency "$port"
 w_runs=() pw_runs=()
 for _ in $(seq "$rounds"); do
-  w_runs+=("$(wrk_run "$load/writes.lua" "$url" "$conns")")
+  w_runs+=("$(api_key=$writer wrk_run "$load/writes.lua" "$url" "$conns")")
   pw_runs+=("$(pgbench_run "$conns" -f "$load/pg_writes.sql")")
 done
 writes=$(median "${w_runs[@]}")
@@ -210,6 +236,7 @@ say "flat with data: the same reads on $small services"
 start_contextd "$work/db_small" "$work/small.log"
 sport=$cport
 spid=$cpid
+api_key=$reader
 wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" 8 -- "$((small / 10))" "$((small / 5))" "$end_ms" >/dev/null
 reset_latency "$sport"
 small_reads=$(wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" "$half_conns" -- "$((small / 10))" "$((small / 5))" "$end_ms" 2)
@@ -236,6 +263,8 @@ r = {
             "postgresql": $pg_reads, "ceiling": $ceiling,
             "contextd_half_load": dict($half, connections=$half_conns),
             "contextd_half_load_server_side": $half_server},
+  "auth": {"with_reader_key": $with_key, "without_key": $without_key,
+           "with_over_without": $ratio_auth},
   "writes": {"contextd_ops": $writes, "contextd_server_side_start": $writes_server,
              "postgresql_tx": $pg_writes},
   "flat": {"small_services": $small, "small_half_load": $small_reads,
@@ -271,6 +300,8 @@ print(f"  server-side start service       p50 {ss['p50_us']} us  p99 {ss['p99_us
 rounds_rps = lambda x, k: " ".join(f"{run[k]:.0f}" for run in x["runs"])
 print(f"per round req/s: contextd {rounds_rps(rd, 'rps')} | PostgreSQL {rounds_rps(pg, 'tps')} | ceiling {rounds_rps(ce, 'rps')}")
 print(f"ratios: reads contextd/PostgreSQL {r['ratios']['reads_contextd_over_postgresql']}x, contextd/ceiling {r['ratios']['reads_contextd_over_ceiling']}x, writes contextd/PostgreSQL {r['ratios']['writes_contextd_over_postgresql']}x")
+au = r["auth"]
+print(f"auth: reads with a reader key {au['with_reader_key']['rps']:.0f} req/s, without a key {au['without_key']['rps']:.0f} req/s: {au['with_over_without']}x")
 sm = r["flat"]["small_server_side_anonymous_active"]
 print(f"flat: server-side anonymous-active p50 at {r['flat']['small_services']} services {sm['p50_us']} us (half load)")
 st = r["storage_micro"]

@@ -17,6 +17,7 @@
 #include "query/history.h"
 #include "query/timestamp.h"
 #include "server/api.h"
+#include "server/check.h"
 #include "server/cometd.h"
 #include "server/http_handler.h"
 #include "server/import.h"
@@ -28,6 +29,7 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: contextd [flags]
        contextd import [--data-dir=DIR] [--tenant=T] FILE|-   (see contextd import --help)
+       contextd check [--data-dir=DIR]                        (see contextd check --help)
 
 Serves the Genesys Context Services API (/genesys/1/cs/...), the interaction history dialects
 (Pega, LCM, /contextd/v1) and the Workspace API (/api/v2, CometD) on an embedded RocksDB.
@@ -181,6 +183,9 @@ bool IsLoopback(std::string_view address) {
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "import") {
     return contextd::server::RunImport(argc - 2, argv + 2);
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "check") {
+    return contextd::server::RunCheck(argc - 2, argv + 2);
   }
   Flags flags;
   bool help = false;

@@ -74,17 +74,25 @@ std::string WorkspaceKey(char kind, std::string_view tenant, std::string_view id
   return out;
 }
 
-bool ParseWorkspaceKeyTenant(std::string_view key, std::string* tenant) {
+bool SplitLengthPrefixed(std::string_view in, std::string_view* head, std::string_view* rest) {
   uint64_t n = 0;
-  size_t i = 1;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (i >= key.size()) return false;
-    const uint8_t b = static_cast<uint8_t>(key[i++]);
+  size_t i = 0;
+  for (int shift = 0;; shift += 7) {
+    if (i >= in.size() || shift >= 64) return false;
+    const uint8_t b = static_cast<uint8_t>(in[i++]);
     n |= static_cast<uint64_t>(b & 0x7f) << shift;
     if (!(b & 0x80)) break;
   }
-  if (n > key.size() - i) return false;
-  tenant->assign(key.substr(i, n));
+  if (n > in.size() - i) return false;
+  *head = in.substr(i, n);
+  *rest = in.substr(i + n);
+  return true;
+}
+
+bool ParseWorkspaceKeyTenant(std::string_view key, std::string* tenant) {
+  std::string_view head, rest;
+  if (key.empty() || !SplitLengthPrefixed(key.substr(1), &head, &rest)) return false;
+  tenant->assign(head);
   return true;
 }
 

@@ -67,6 +67,10 @@ std::string WorkspaceKey(char kind, std::string_view tenant, std::string_view id
 // The tenant of a WorkspaceKey. Returns false for a malformed key.
 bool ParseWorkspaceKeyTenant(std::string_view key, std::string* tenant);
 
+// Splits a length-prefixed string (as every key starts with its tenant) off the front of
+// `in`. Returns false if `in` does not start with one.
+bool SplitLengthPrefixed(std::string_view in, std::string_view* head, std::string_view* rest);
+
 void AppendBigEndian64(uint64_t v, std::string* out);
 uint64_t ReadBigEndian64(std::string_view in);
 

@@ -18,8 +18,15 @@ function when(iso) {
   return isNaN(d) ? iso : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
 
+// The API key (a reader key of the tenant) is kept for this browser tab only.
+const keyField = () => $("apikey");
 async function get(path, tenant) {
   const headers = tenant ? { ContactCenterId: tenant } : {};
+  const key = keyField().value.trim();
+  if (key) {
+    headers["X-Api-Key"] = key;
+    sessionStorage.setItem("contextd-api-key", key);
+  }
   const res = await fetch(path, { headers });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error((body && (body.message || body.statusMessage)) || res.statusText);
@@ -129,3 +136,5 @@ $("search").addEventListener("submit", async (event) => {
     status.textContent = "Search failed: " + e.message;
   }
 });
+
+keyField().value = sessionStorage.getItem("contextd-api-key") ?? "";

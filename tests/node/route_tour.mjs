@@ -35,6 +35,21 @@ await call("GET", "/ui/nope.js", undefined, { status: 404 });
 await call("GET", "/contextd/v1/latency");
 await call("POST", "/contextd/v1/latency/reset", undefined, { status: 204 });
 
+// Access control: a tenant, a reader key bound to it, its 403 replies, revocation (401).
+await call("POST", "/contextd/v1/tenants", { name: "tour" }, { status: 201 });
+await call("GET", "/contextd/v1/tenants");
+const reader = (await call("POST", "/contextd/v1/keys", { role: "reader", tenant: "tour", name: "ivr" },
+  { status: 201 })).json;
+await call("GET", "/contextd/v1/keys");
+const asReader = { "X-Api-Key": reader.key };
+await call("GET", `${cs}/customers/T1/services/active`, undefined, { headers: asReader });
+await call("POST", `${cs}/services/start`, { contact_key: "k" }, { status: 403, headers: asReader });
+await call("GET", `${cs}/customers/T1/services/active`, undefined,
+  { status: 403, headers: { ...asReader, ContactCenterId: "other" } });
+// (A request without any key is refused by Prism itself; access_e2e_test.cc covers it.)
+await call("DELETE", `/contextd/v1/keys/${reader.id}`);
+await call("GET", `${cs}/customers/T1/services/active`, undefined, { status: 401, headers: asReader });
+
 // Context Services.
 const s = (await call("POST", `${cs}/services/start`,
   { customer_id: "T1", service_type: "Tour", media_type: "voice", Offer: { name: "gold" } },

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Crash durability: SIGKILL the real server at random moments under a concurrent write load.
+
+Usage: crash_test.py CONTEXTD_BINARY [CYCLES]
+
+Each cycle starts contextd (default durability: a write is acknowledged once its WAL is
+fsynced) on the same data directory, runs writer threads (start service, start state, complete
+service, ingest an interaction), kills the server with SIGKILL after a random time, restarts it
+and checks that every acknowledged write is there, then stops it cleanly and runs
+`contextd check` (every index agrees with its records). Prints one summary line.
+"""
+
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BIN = sys.argv[1]
+CYCLES = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+WRITERS = 4
+CS = "/genesys/1/cs"
+
+
+def start(data_dir):
+    proc = subprocess.Popen([BIN, "--port", "0", "--data-dir", data_dir, "--no-auth",
+                             "--log-level", "error"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        raise SystemExit(f"FAIL contextd did not start: {line!r}")
+    return proc, int(line.rsplit(":", 1)[1])
+
+
+def call(conn, method, path, body=None):
+    conn.request(method, path, body=None if body is None else json.dumps(body),
+                 headers={"Content-Type": "application/json"})
+    res = conn.getresponse()
+    return res.status, res.read()
+
+
+class Acked:
+    """Every write the server acknowledged, across all cycles."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.services = {}      # service id -> {"key", "states": set, "completed": bool}
+        self.fresh = []         # ids acknowledged since the last verification
+        self.fresh_customers = set()
+        self.interactions = {}  # customer id -> count acknowledged
+        self.total = 0
+
+    def add(self, fn):
+        with self.lock:
+            fn()
+            self.total += 1
+
+
+def writer(port, stop, acked, seed):
+    rnd = random.Random(seed)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        while not stop.is_set():
+            key = f"+1555{rnd.randrange(10**7):07d}"
+            status, body = call(conn, "POST", f"{CS}/services/start",
+                                {"contact_key": key, "service_type": "Crash"})
+            if status != 201:
+                raise SystemExit(f"FAIL start: {status} {body!r}")
+            sid = json.loads(body)["service_id"]
+            acked.add(lambda: (acked.services.__setitem__(
+                sid, {"key": key, "states": set(), "completed": False}), acked.fresh.append(sid)))
+            status, body = call(conn, "POST", f"{CS}/services/{sid}/states/start",
+                                {"state_type": 1})
+            if status != 201:
+                raise SystemExit(f"FAIL state: {status} {body!r}")
+            state = json.loads(body)["state_id"]
+            acked.add(lambda: acked.services[sid]["states"].add(state))
+            if rnd.random() < 0.5:
+                status, body = call(conn, "POST", f"{CS}/services/{sid}/end", {"disposition": "x"})
+                if status != 204:
+                    raise SystemExit(f"FAIL end: {status} {body!r}")
+                acked.add(lambda: acked.services[sid].__setitem__("completed", True))
+            customer = f"K{rnd.randrange(10**6)}"  # a few records each: reads stay whole
+            status, body = call(conn, "POST", "/contextd/v1/interactions",
+                                {"customer_id": customer, "channel": "voice", "outcome": "ok"})
+            if status != 201:
+                raise SystemExit(f"FAIL ingest: {status} {body!r}")
+            acked.add(lambda: (acked.interactions.__setitem__(
+                customer, acked.interactions.get(customer, 0) + 1),
+                acked.fresh_customers.add(customer)))
+    except (OSError, http.client.HTTPException):
+        return  # the server was killed: whatever was not acknowledged may or may not be there
+
+
+def verify(port, acked, everything=False):
+    """Checks what was acknowledged since the last call (or everything)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    lost = 0
+    ids = list(acked.services) if everything else acked.fresh
+    acked.fresh = []
+    for sid in ids:
+        want = acked.services[sid]
+        status, body = call(conn, "GET", f"{CS}/services/{sid}?active_states=true&completed_states=true")
+        if status != 200:
+            lost += 1
+            print(f"LOST service {sid}: {status} {body!r}")
+            continue
+        got = json.loads(body)
+        states = {s["state_id"] for s in got.get("active_states", []) + got.get("completed_states", [])}
+        if got.get("contact_key") != want["key"] or not want["states"] <= states or \
+                (want["completed"] and "completed" not in got):
+            lost += 1
+            print(f"LOST part of service {sid}: want {want}, got {got}")
+    customers = list(acked.interactions) if everything else list(acked.fresh_customers)
+    acked.fresh_customers = set()
+    for customer in customers:
+        count = acked.interactions[customer]
+        status, body = call(conn, "GET", f"/contextd/v1/interactions?customer_id={customer}")
+        got = len(json.loads(body)["interactions"]) if status == 200 else -1
+        if got < count:
+            lost += 1
+            print(f"LOST interactions of {customer}: {got} < {count}")
+    return lost
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="contextd-crash-")
+    data = os.path.join(work, "data")
+    acked = Acked()
+    lost = 0
+    rnd = random.Random(os.getpid())
+    try:
+        for cycle in range(CYCLES):
+            proc, port = start(data)
+            stop = threading.Event()
+            threads = [threading.Thread(target=writer, args=(port, stop, acked, rnd.random()))
+                       for _ in range(WRITERS)]
+            for t in threads:
+                t.start()
+            time.sleep(rnd.uniform(0.05, 0.6))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            stop.set()
+            for t in threads:
+                t.join()
+            proc, port = start(data)
+            lost += verify(port, acked)
+            proc.send_signal(signal.SIGTERM)
+            if proc.wait(timeout=30) != 0:
+                raise SystemExit("FAIL clean shutdown")
+            check = subprocess.run([BIN, "check", "--data-dir", data], capture_output=True, text=True)
+            if check.returncode != 0:
+                print(check.stdout, check.stderr)
+                raise SystemExit(f"FAIL contextd check after cycle {cycle + 1}")
+        proc, port = start(data)
+        lost += verify(port, acked, everything=True)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        print(f"crash test: {CYCLES} kill -9 cycles, {acked.total} acknowledged writes checked "
+              f"({len(acked.services)} services), {lost} lost; last check: {check.stdout.strip()}")
+        return 1 if lost else 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
