@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,10 +76,13 @@ class Access {
       : store_(store), bootstrap_digest_(std::move(bootstrap_digest)) {}
 
   bool TenantExists(std::string_view name) const;  // REQUIRES: mu_ held
+  absl::StatusOr<Principal> AuthenticateUncached(std::string_view key) const;
 
   storage::AccessStore* store_;  // not owned
   const std::string bootstrap_digest_;
   mutable std::shared_mutex mu_;
+  // Bumped by every change to the keys: per-thread caches of verified keys check it.
+  std::atomic<uint64_t> generation_{1};
   std::map<std::string, storage::ApiKey, std::less<>> keys_;    // by id; guarded by mu_
   std::map<std::string, storage::Tenant, std::less<>> tenants_;  // by name; guarded by mu_
 };

@@ -81,6 +81,31 @@ absl::Status ApplyExtension(storage::Fields& attached, const std::string& name,
   return absl::OkStatus();
 }
 
+// InvalidArgument if `s` is past kMaxAttachedKeys, kMaxStates or kMaxTasks.
+absl::Status CheckBounds(const Service& s) {
+  auto attached = [](const storage::Fields& f, std::string what) -> absl::Status {
+    if (f.size() <= kMaxAttachedKeys) return absl::OkStatus();
+    return absl::InvalidArgumentError(what + " would have more than " +
+                                      std::to_string(kMaxAttachedKeys) + " attached data keys");
+  };
+  RETURN_IF_ERROR(attached(s.attached, "the service"));
+  if (s.states.size() > kMaxStates) {
+    return absl::InvalidArgumentError("a service has at most " + std::to_string(kMaxStates) +
+                                      " states");
+  }
+  if (s.tasks.size() > kMaxTasks) {
+    return absl::InvalidArgumentError("a service has at most " + std::to_string(kMaxTasks) +
+                                      " tasks");
+  }
+  for (const storage::State& st : s.states) {
+    RETURN_IF_ERROR(attached(st.attached, "state " + std::to_string(st.state_id)));
+  }
+  for (const storage::Task& t : s.tasks) {
+    RETURN_IF_ERROR(attached(t.attached, "task " + std::to_string(t.task_id)));
+  }
+  return absl::OkStatus();
+}
+
 // Fills the lifecycle fields shared by new states and tasks.
 template <typename T>
 void Begin(T& item, std::optional<int64_t> est_duration_s, const EventInput& in, TimeMs now_ms) {
@@ -99,7 +124,7 @@ absl::StatusOr<T> AppendChild(storage::ServiceStore* store, std::string_view ten
       store->Update(tenant, service_id, [&](Service& s) -> absl::Status {
         ASSIGN_OR_RETURN(created, make(s));
         (s.*list).push_back(created);
-        return absl::OkStatus();
+        return CheckBounds(s);
       });
   if (!updated.ok()) return updated.status();
   return created;
@@ -127,13 +152,13 @@ absl::StatusOr<Service> Engine::StartService(std::string_view tenant, ServiceSta
   s.est_duration_s = start.est_duration_s;
   s.attached = std::move(start.event.attached);
   s.started = StartEvent(start.event, now_ms);
+  RETURN_IF_ERROR(CheckBounds(s));
   return store_->Create(tenant, std::move(s));
 }
 
 absl::Status Engine::CompleteService(std::string_view tenant, uint64_t service_id, EventInput end,
                                      TimeMs now_ms) {
-  return store_
-      ->Update(tenant, service_id,
+  return Update(tenant, service_id,
                [&](Service& s) {
                  return Complete(s, "service", static_cast<int64_t>(service_id), end, now_ms);
                })
@@ -143,7 +168,7 @@ absl::Status Engine::CompleteService(std::string_view tenant, uint64_t service_i
 absl::StatusOr<Service> Engine::AssociateService(std::string_view tenant, uint64_t service_id,
                                                  std::string customer_id, ServiceUpdate update) {
   if (customer_id.empty()) return absl::InvalidArgumentError("customer_id must not be empty");
-  return store_->Update(tenant, service_id, [&](Service& s) {
+  return Update(tenant, service_id, [&](Service& s) {
     s.customer_id = customer_id;
     if (update.service_type) s.service_type = update.service_type;
     storage::MergeFields(s.started.fields, update.event.fields);
@@ -175,8 +200,7 @@ absl::StatusOr<storage::State> Engine::StartState(std::string_view tenant, uint6
 
 absl::Status Engine::CompleteState(std::string_view tenant, uint64_t service_id, int32_t state_id,
                                    EventInput end, TimeMs now_ms) {
-  return store_
-      ->Update(tenant, service_id,
+  return Update(tenant, service_id,
                [&](Service& s) -> absl::Status {
                  ASSIGN_OR_RETURN(storage::State * st, Child(s.states, state_id, StateNotFound));
                  return Complete(*st, "state", state_id, end, now_ms);
@@ -222,8 +246,7 @@ absl::StatusOr<storage::Task> Engine::StartTask(std::string_view tenant, uint64_
 
 absl::Status Engine::CompleteTask(std::string_view tenant, uint64_t service_id, int32_t task_id,
                                   EventInput end, TimeMs now_ms) {
-  return store_
-      ->Update(tenant, service_id,
+  return Update(tenant, service_id,
                [&](Service& s) -> absl::Status {
                  ASSIGN_OR_RETURN(storage::Task * t, Child(s.tasks, task_id, TaskNotFound));
                  return Complete(*t, "task", task_id, end, now_ms);
@@ -238,7 +261,7 @@ absl::StatusOr<Service> Engine::WriteExtension(std::string_view tenant, const Re
     return absl::InvalidArgumentError("extension name '" + name +
                                       "' is empty or a documented field name");
   }
-  return store_->Update(tenant, ref.service_id, [&](Service& s) -> absl::Status {
+  return Update(tenant, ref.service_id, [&](Service& s) -> absl::Status {
     storage::Fields* attached = &s.attached;
     if (ref.state_id) {
       ASSIGN_OR_RETURN(storage::State * st, Child(s.states, *ref.state_id, StateNotFound));
@@ -248,6 +271,14 @@ absl::StatusOr<Service> Engine::WriteExtension(std::string_view tenant, const Re
       attached = &t->attached;
     }
     return ApplyExtension(*attached, name, value, mode);
+  });
+}
+
+absl::StatusOr<Service> Engine::Update(std::string_view tenant, uint64_t service_id,
+                                        const storage::ServiceStore::Mutation& mutate) {
+  return store_->Update(tenant, service_id, [&](Service& s) -> absl::Status {
+    RETURN_IF_ERROR(mutate(s));
+    return CheckBounds(s);
   });
 }
 

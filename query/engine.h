@@ -73,6 +73,13 @@ enum class ExtensionWrite { kReplace, kMerge };
 // input; store errors pass through.
 // Thread-safety: thread-safe; concurrent operations on one service are serialized by the
 // store.
+// Bounds on one service record, so that no client can grow a record (rewritten whole on every
+// event) without limit: attached data keys per service, state or task; states and tasks per
+// service. A write past them is refused (InvalidArgument) and changes nothing.
+inline constexpr size_t kMaxAttachedKeys = 100;
+inline constexpr size_t kMaxStates = 1000;
+inline constexpr size_t kMaxTasks = 1000;
+
 class Engine {
  public:
   // `store` is not owned and must outlive the engine.
@@ -117,6 +124,10 @@ class Engine {
   absl::StatusOr<std::vector<storage::Service>> QueryServices(const ServiceQuery& query);
 
  private:
+  // store_->Update, refusing a result past the bounds above.
+  absl::StatusOr<storage::Service> Update(std::string_view tenant, uint64_t service_id,
+                                          const storage::ServiceStore::Mutation& mutate);
+
   storage::ServiceStore* store_;  // not owned
 };
 

@@ -939,6 +939,27 @@ absl::StatusOr<std::string> Authorize(const Route& route, const ApiRequest& r,
 
 }  // namespace
 
+size_t Api::MaxBodyBytes(std::string_view method, std::string_view target, size_t server_max) {
+  constexpr size_t kNoBody = 8 << 10;      // GET, DELETE, the probes: a body is not read
+  constexpr size_t kEvent = 256 << 10;     // one event, capture, query or Workspace request
+  absl::StatusOr<server::Target> parsed = ParseTarget(target);
+  if (!parsed.ok()) return std::min(kNoBody, server_max);
+  const Route* route = nullptr;
+  int64_t top = -1;
+  for (const CompiledRoute& r : CompiledRoutes()) {
+    const int64_t score = MatchScore(r, parsed->segments);
+    if (score > top || (score == top && score >= 0 && method == r.route->method)) {
+      top = score;
+      route = score >= 0 && method == r.route->method ? r.route : nullptr;
+    }
+  }
+  if (route == nullptr || method == "GET" || method == "DELETE" || route->need == Need::kOpen) {
+    return std::min(kNoBody, server_max);
+  }
+  if (route->handler == IngestInteractions) return server_max;
+  return std::min(kEvent, server_max);
+}
+
 std::vector<std::string> Api::RouteNames() {
   std::vector<std::string> names;
   for (const Route& route : kRoutes)

@@ -124,6 +124,11 @@ class Api {
   // Never throws for any input; internal failures become a 500 reply.
   ApiResponse Handle(const ApiRequest& request);
 
+  // The largest request body the route of (method, target) takes, at most `server_max`:
+  // a few KiB for routes that read no body, 256 KiB for events and captures, `server_max`
+  // for history ingest (NDJSON).
+  static size_t MaxBodyBytes(std::string_view method, std::string_view target, size_t server_max);
+
   // "METHOD pattern" of every route, in the order ApiResponse::route indexes.
   static std::vector<std::string> RouteNames();
 

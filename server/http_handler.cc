@@ -26,6 +26,7 @@ namespace {
 using namespace Pistache;
 
 constexpr size_t kMaxHeadBytes = 64 * 1024;
+constexpr size_t kMaxTargetBytes = 8 * 1024;
 constexpr size_t kMaxTenantBytes = 256;
 constexpr char kConnKey[] = "contextd.conn";
 
@@ -46,6 +47,7 @@ struct RequestHead {
   std::string target;
   Http::Version version = Http::Version::Http11;
   size_t content_length = 0;
+  size_t max_body = 0;   // the route's limit (Api::MaxBodyBytes)
   bool chunked = false;  // Transfer-Encoding: chunked (then content_length is 0)
   bool close = false;    // the client asked to close after this request
   bool expect_continue = false;
@@ -229,6 +231,7 @@ std::optional<HeadError> ParseRequestLine(std::string_view line, RequestHead* he
   if (target.empty() || target.front() != '/') {
     return HeadError{400, "request target must be an absolute path"};
   }
+  if (target.size() > kMaxTargetBytes) return HeadError{414, "request target longer than 8 KiB"};
   for (char c : target) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) return HeadError{400, "request target has invalid characters"};
@@ -437,7 +440,7 @@ class Handler final : public Http::Handler {
     if (!conn->chunks) conn->chunks.emplace();
     HeadError error;
     switch (conn->chunks->Feed(std::string_view(conn->buf).substr(conn->head->head_bytes),
-                               max_body_, &error)) {
+                               conn->head->max_body, &error)) {
       case ChunkDecoder::State::kMore:
         return false;
       case ChunkDecoder::State::kDone:
@@ -520,6 +523,20 @@ class Handler final : public Http::Handler {
     if (auto err = ParseHeaders(block, max_body_, &head)) {
       head.close = true;
       Reject(peer, state, *err, head.version);
+      return false;
+    }
+    // Each route has its own body limit (most are far below the server's); a body over it is
+    // refused before it is read.
+    // (Every limit is at least 8 KiB or the server's: smaller bodies skip the lookup.)
+    head.max_body = head.chunked || head.content_length > (8 << 10)
+                        ? Api::MaxBodyBytes(head.method, head.target, max_body_)
+                        : max_body_;
+    if (head.content_length > head.max_body) {
+      head.close = true;
+      Reject(peer, state,
+             {413, "request body larger than " + std::to_string(head.max_body) +
+                       " bytes (this route's limit)"},
+             head.version);
       return false;
     }
     conn.head = std::move(head);

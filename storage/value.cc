@@ -5,6 +5,17 @@
 
 namespace contextd::storage {
 
+#if defined(__clang__)
+Value::Value() = default;
+Value::~Value() = default;
+Value::Value(const Value&) = default;
+Value::Value(Value&&) noexcept = default;
+Value& Value::operator=(const Value&) = default;
+Value& Value::operator=(Value&&) noexcept = default;
+#endif
+
+Value Value::Null() { return Value(); }
+
 Value Value::Bool(bool b) {
   Value v;
   v.kind = Kind::kBool;

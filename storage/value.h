@@ -24,7 +24,21 @@ struct Value {
   std::vector<Value> array;
   std::vector<Member> object;  // in the order received; keys are unique
 
-  static Value Null() { return Value(); }
+#if defined(__clang__)
+  // Clang 14 with libstdc++ 12 (the fuzz build) cannot instantiate the implicit members of a
+  // type holding std::vector<std::pair<std::string, Value>> inside its own definition: the
+  // pair's default-constructibility check needs Value's destructor, which needs the vector's,
+  // which needs the pair. Declared here and defaulted in value.cc, they are instantiated only
+  // once Value is complete. (GCC instantiates them lazily: the implicit ones stay inline.)
+  Value();
+  ~Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+#endif
+
+  static Value Null();
   static Value Bool(bool b);
   static Value Int(int64_t i);
   static Value Uint(uint64_t u);

@@ -533,7 +533,8 @@ TEST_F(HistoryTest, NativeQueryParametersAndCustomerKeys) {
   auto count = [&](const std::string& query) {
     HttpReply r = client_->Get("/contextd/v1/interactions?" + query);
     EXPECT_EQ(r.status, 200) << query << ": " << r.body;
-    const Value* list = Field(Json(r), "interactions");
+    const Value v = Json(r);  // Field points into it
+    const Value* list = Field(v, "interactions");
     return list ? list->array.size() : size_t{999};
   };
   EXPECT_EQ(count("customer_id=c"), 3u);

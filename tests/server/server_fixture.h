@@ -41,7 +41,8 @@ class ServerTest : public ::testing::Test {
   uint64_t StartService(const std::string& body) {
     HttpReply r = client_->Post(std::string(kCs) + "/services/start", body);
     EXPECT_EQ(r.status, 201) << r.body;
-    const storage::Value* id = Field(Json(r), "service_id");
+    const storage::Value v = Json(r);  // Field points into it
+    const storage::Value* id = Field(v, "service_id");
     return id ? static_cast<uint64_t>(id->int_value) : 0;
   }
 
