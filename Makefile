@@ -50,7 +50,7 @@ test: build build-asan node-deps
 # 10-second smoke of each.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = uri json_bodies timestamp cometd
+FUZZ_TARGETS = uri json_bodies timestamp cometd api
 
 $(FUZZ_DIR)/CMakeCache.txt: | deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEXTD_FUZZ=ON

@@ -83,8 +83,11 @@ std::string Value::ScalarText() const {
     case Kind::kDouble: {
       // Plain decimals between 1e-7 and 1e21, exponent form beyond, as JavaScript prints
       // numbers: 100000.0 is "100000", 1.5 is "1.5", 1e21 is "1e+21".
+      // Negative zero is "0" too, as in JavaScript (and "-0" would read back as integer 0).
+      // (Found by the json_bodies fuzz target.)
+      if (double_value == 0) return "0";
       const double magnitude = std::fabs(double_value);
-      const bool plain = magnitude == 0 || (magnitude >= 1e-7 && magnitude < 1e21);
+      const bool plain = magnitude >= 1e-7 && magnitude < 1e21;
       char wide[400];
       auto r = std::to_chars(wide, wide + sizeof wide, double_value,
                              plain ? std::chars_format::fixed : std::chars_format::scientific);

@@ -69,6 +69,17 @@ TEST(JsonTest, IntegersBeyond64BitsBecomeDoubles) {
   EXPECT_EQ(v->array[1].kind, Value::Kind::kDouble);
 }
 
+// Found by fuzzing: "-0e3" is a negative zero double, which must render as "0" (JavaScript's
+// form; "-0" would read back as the integer 0, so rendering was not stable).
+TEST(JsonTest, NegativeZeroRendersAsZero) {
+  absl::StatusOr<Value> v = ParseJson(R"({"a":-0e3,"b":-0.0,"c":0.0})");
+  ASSERT_TRUE(v.ok()) << v.status();
+  std::string out;
+  JsonWriter w(&out);
+  w.Value(*v);
+  EXPECT_EQ(out, R"({"a":0,"b":0,"c":0})");
+}
+
 TEST(JsonTest, LimitsNesting) {
   std::string deep(kMaxJsonDepth, '[');
   deep += std::string(kMaxJsonDepth, ']');
