@@ -60,6 +60,15 @@ std::string InteractionIndexPrefix(std::string_view tenant, InteractionKey by,
   return out;
 }
 
+std::string IdLimitKey(std::string_view name, std::string_view tenant) {
+  std::string key(name);
+  if (!tenant.empty()) {
+    key += '|';
+    AppendLengthPrefixed(tenant, &key);
+  }
+  return key;
+}
+
 std::string CustomerKeysKey(std::string_view tenant, std::string_view customer_id) {
   std::string out = "customer_keys|";
   AppendLengthPrefixed(tenant, &out);

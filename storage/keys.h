@@ -57,6 +57,11 @@ std::string InteractionRecordKey(std::string_view tenant, uint64_t interaction_i
 std::string InteractionIndexPrefix(std::string_view tenant, InteractionKey by,
                                    std::string_view key);
 
+// Where the persisted limit of a tenant's id sequence `name` lives in the meta family: `name`
+// itself for the default tenant (the key used before sequences were per tenant), else `name`,
+// '|' and the length-prefixed tenant.
+std::string IdLimitKey(std::string_view name, std::string_view tenant);
+
 // Key of a customer's directory entry (CustomerKeys).
 std::string CustomerKeysKey(std::string_view tenant, std::string_view customer_id);
 

@@ -188,17 +188,18 @@ struct WindowRange {
   rocksdb::ReadOptions options;
 };
 
-// A persistent id sequence. Ids are reserved in blocks: the upper end of the current block is
-// persisted (synced) before any id of it is handed out, so after a restart counting resumes
-// above every id ever given.
+// A persistent id sequence of one tenant. Ids are reserved in blocks: the upper end of the
+// current block is persisted (synced) before any id of it is handed out, so after a restart
+// counting resumes above every id ever given. Each tenant counts on its own, so its ids say
+// nothing of other tenants' writes.
 struct IdCounter {
-  explicit IdCounter(const char* limit_key) : key(limit_key) {}
-
-  const char* key;  // where the limit lives in the meta column family
+  std::string key;  // where the limit lives in the meta column family (IdLimitKey)
   std::mutex mu;
   uint64_t next = 1;   // guarded by mu
   uint64_t limit = 1;  // guarded by mu
 };
+
+enum class IdKind { kService, kInteraction };
 
 class RocksDbStore final : public Store {
  public:
@@ -215,20 +216,27 @@ class RocksDbStore final : public Store {
     delete db_;
   }
 
-  absl::Status LoadIdLimits() {
-    for (IdCounter* counter : {&service_ids_, &interaction_ids_}) {
-      std::string value;
-      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), counter->key, &value);
-      if (s.IsNotFound()) continue;
+  // The id sequence of (kind, tenant), its persisted limit read on first use.
+  absl::StatusOr<IdCounter*> Ids(IdKind kind, std::string_view tenant) {
+    std::lock_guard<std::mutex> lock(ids_mu_);
+    auto& counters = kind == IdKind::kService ? service_ids_ : interaction_ids_;
+    if (auto it = counters.find(tenant); it != counters.end()) return it->second.get();
+    auto counter = std::make_unique<IdCounter>();
+    counter->key = IdLimitKey(
+        kind == IdKind::kService ? "next_service_id_limit" : "next_interaction_id_limit", tenant);
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), counter->key, &value);
+    if (!s.IsNotFound()) {
       RETURN_IF_ERROR(FromRocksDb(s));
-      if (value.size() != 8) return absl::DataLossError(std::string("corrupt ") + counter->key);
+      if (value.size() != 8) return absl::DataLossError("corrupt id limit " + counter->key);
       counter->next = counter->limit = ReadBigEndian64(value);
     }
-    return absl::OkStatus();
+    return counters.emplace(std::string(tenant), std::move(counter)).first->second.get();
   }
 
   absl::StatusOr<Service> Create(std::string_view tenant, Service service) override {
-    ASSIGN_OR_RETURN(service.service_id, TakeIds(service_ids_, 1));
+    ASSIGN_OR_RETURN(IdCounter * ids, Ids(IdKind::kService, tenant));
+    ASSIGN_OR_RETURN(service.service_id, TakeIds(*ids, 1));
     std::optional<ActiveEntry> active = ActiveEntryOf(tenant, service);
     OwnerLocks locks(this, active ? &active->record_key : nullptr, nullptr);
     rocksdb::WriteBatch batch;
@@ -306,7 +314,8 @@ class RocksDbStore final : public Store {
   absl::StatusOr<std::vector<Interaction>> Append(std::string_view tenant,
                                                   std::vector<Interaction> records) override {
     if (records.empty()) return records;
-    ASSIGN_OR_RETURN(uint64_t id, TakeIds(interaction_ids_, records.size()));
+    ASSIGN_OR_RETURN(IdCounter * ids, Ids(IdKind::kInteraction, tenant));
+    ASSIGN_OR_RETURN(uint64_t id, TakeIds(*ids, records.size()));
     rocksdb::WriteBatch batch;
     for (Interaction& x : records) {
       x.interaction_id = id++;
@@ -639,8 +648,9 @@ class RocksDbStore final : public Store {
   rocksdb::DB* db_;  // owned
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
-  IdCounter service_ids_{"next_service_id_limit"};
-  IdCounter interaction_ids_{"next_interaction_id_limit"};
+  std::mutex ids_mu_;  // guards the two maps (each counter has its own lock)
+  std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> service_ids_;      // by tenant
+  std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant
   std::array<std::mutex, kStripes> stripes_;        // per service
   std::array<std::mutex, kStripes> owner_stripes_;  // per owner active record
 };
@@ -652,9 +662,10 @@ class RocksDbStore final : public Store {
 class RocksDbBulkLoader final : public BulkLoader {
  public:
   RocksDbBulkLoader(RocksDbStore* store, std::string_view tenant)
-      : store_(store), tenant_(tenant) {
-    std::lock_guard<std::mutex> lock(store_->service_ids_.mu);
-    first_free_id_ = next_id_ = store_->service_ids_.limit;  // above every id handed out
+      : store_(store), tenant_(tenant), ids_(store->Ids(IdKind::kService, tenant)) {
+    if (!ids_.ok()) return;  // ReserveIds reports it
+    std::lock_guard<std::mutex> lock((*ids_)->mu);
+    first_free_id_ = next_id_ = (*ids_)->limit;  // above every id handed out
   }
 
   ~RocksDbBulkLoader() override {
@@ -679,7 +690,8 @@ class RocksDbBulkLoader final : public BulkLoader {
   }
 
   absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) override {
-    IdCounter& ids = store_->service_ids_;
+    if (!ids_.ok()) return ids_.status();
+    IdCounter& ids = **ids_;
     std::lock_guard<std::mutex> lock(ids.mu);
     next_id_ = std::max(first_free_id_, max_explicit_id + 1);
     const uint64_t limit = ((next_id_ + unassigned) / kIdBlock + 1) * kIdBlock;
@@ -867,6 +879,7 @@ class RocksDbBulkLoader final : public BulkLoader {
   uint64_t next_id_ = 1;        // the next id to assign; ReserveIds persisted the counter past it
   bool reserved_ = false;       // ReserveIds was called
   std::vector<std::string> records_;  // added, with their ids
+  absl::StatusOr<IdCounter*> ids_;    // the tenant's service ids
   std::mutex mu_;  // guards files_ and ingest_ while Finish writes
   std::vector<std::string> files_;  // written, not yet ingested
   std::map<rocksdb::ColumnFamilyHandle*, std::vector<std::string>> ingest_;  // by family
@@ -912,7 +925,7 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
   };
   rocksdb::ReadOptions scan;
   scan.fill_cache = false;
-  uint64_t max_service_id = 0, max_interaction_id = 0;
+  std::map<std::string, uint64_t> max_service_id, max_interaction_id;  // by tenant
 
   // 1. Service records: each decodes and has its index entries and active membership.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan, services()));
@@ -925,7 +938,8 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
       continue;
     }
     const uint64_t id = ReadBigEndian64(rest);
-    max_service_id = std::max(max_service_id, id);
+    uint64_t& max_id = max_service_id[std::string(tenant)];
+    max_id = std::max(max_id, id);
     absl::StatusOr<Service> s = DecodeService(ToView(it->value()));
     if (!s.ok() || s->service_id != id) {
       problem("service " + std::to_string(id) + ": record does not decode to its id");
@@ -1024,7 +1038,8 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
       problem("interaction record " + hex(key) + " does not decode to its id");
       continue;
     }
-    max_interaction_id = std::max(max_interaction_id, x->interaction_id);
+    uint64_t& max_id = max_interaction_id[std::string(tenant)];
+    max_id = std::max(max_id, x->interaction_id);
     std::string value;
     for (const std::string& k : InteractionIndexKeysOf(tenant, *x)) {
       ASSIGN_OR_RETURN(bool found, get(interaction_index(), k, &value));
@@ -1057,17 +1072,15 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
   RETURN_IF_ERROR(FromRocksDb(it->status()));
 
   // 4. Id counters are past every id in use; the other records decode.
-  {
-    std::lock_guard<std::mutex> lock(service_ids_.mu);
-    if (report.services > 0 && service_ids_.limit <= max_service_id) {
-      problem("the service id counter is not past service " + std::to_string(max_service_id));
-    }
-  }
-  {
-    std::lock_guard<std::mutex> lock(interaction_ids_.mu);
-    if (report.interactions > 0 && interaction_ids_.limit <= max_interaction_id) {
-      problem("the interaction id counter is not past interaction " +
-              std::to_string(max_interaction_id));
+  for (auto [kind, maxima] : {std::pair{IdKind::kService, &max_service_id},
+                               std::pair{IdKind::kInteraction, &max_interaction_id}}) {
+    for (const auto& [tenant, max_id] : *maxima) {
+      ASSIGN_OR_RETURN(IdCounter * ids, Ids(kind, tenant));
+      std::lock_guard<std::mutex> lock(ids->mu);
+      if (ids->limit <= max_id) {
+        problem(std::string(kind == IdKind::kService ? "service" : "interaction") +
+                " id counter of tenant '" + hex(tenant) + "' is not past " + std::to_string(max_id));
+      }
     }
   }
   it.reset(db_->NewIterator(scan, workspace()));
@@ -1153,7 +1166,6 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
     return FromRocksDb(s);
   }
   auto store = std::make_unique<RocksDbStore>(db, std::move(handles), options.sync);
-  RETURN_IF_ERROR(store->LoadIdLimits());
   return std::unique_ptr<Store>(std::move(store));
 }
 

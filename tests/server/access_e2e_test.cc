@@ -152,6 +152,15 @@ TEST_F(AccessTest, NoReadWriteOrIdCrossesTenants) {
     return list ? list->array.size() : size_t{99};
   };
   EXPECT_EQ(interactions(globex), 0u);
+  // Ids are counted per tenant: globex's first service has acme's first id, whatever acme
+  // wrote meanwhile.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(As(acme, "POST", std::string(kCs) + "/services/start", R"({"contact_key":"x"})").status,
+              201);
+  }
+  HttpReply theirs = As(globex, "POST", std::string(kCs) + "/services/start", R"({"contact_key":"y"})");
+  ASSERT_EQ(theirs.status, 201);
+  EXPECT_EQ(std::to_string(Field(Json(theirs), "service_id")->int_value), id);
   // acme still has all of it, unchanged.
   EXPECT_EQ(As(acme, "GET", svc).status, 200);
   EXPECT_EQ(Ids(As(acme, "GET", std::string(kCs) + "/customers/C1/services/active")).size(), 1u);

@@ -152,6 +152,25 @@ TEST_F(RocksDbStoreTest, TenantsAreIsolated) {
   EXPECT_TRUE(store_->Get("t", id).ok());
 }
 
+// Each tenant counts its own ids: a tenant's ids say nothing of other tenants' writes. Both
+// sequences survive a restart, the default tenant's under its original key.
+TEST_F(RocksDbStoreTest, EachTenantHasItsOwnIdSequence) {
+  const uint64_t first_t = Create(Anonymous("k", 1000), "t");
+  for (int i = 0; i < 5; ++i) Create(Anonymous("k", 1000), "t");
+  const uint64_t first_other = Create(Anonymous("k", 1000), "other");
+  const uint64_t first_default = Create(Anonymous("k", 1000), "");
+  EXPECT_EQ(first_other, first_t);
+  EXPECT_EQ(first_default, first_t);
+  const uint64_t last_t = Create(Anonymous("k", 1000), "t");
+  Open();
+  EXPECT_GT(Create(Anonymous("k", 1000), "t"), last_t);
+  EXPECT_GT(Create(Anonymous("k", 1000), "other"), first_other);
+  EXPECT_GT(Create(Anonymous("k", 1000), ""), first_default);
+  auto report = store_->CheckIntegrity();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->problem_count, 0u) << (report->problems.empty() ? "" : report->problems[0]);
+}
+
 TEST_F(RocksDbStoreTest, RestartKeepsRecordsIndexesAndNeverReusesIds) {
   uint64_t a = Create(Anonymous("k", 1000));
   uint64_t b = Create(Anonymous("k", 2000));
