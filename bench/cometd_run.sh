@@ -28,7 +28,7 @@ port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$work/server.log")
 base=http://127.0.0.1:$port
 curl -s -X POST "$base/genesys/1/cs/services/start" -d '{"contact_key":"408-555-0100"}' >/dev/null
 url="$base/genesys/1/cs/services/anonymous/408-555-0100/active"
-rest() { wrk -t2 -c"$conns" -d"${duration}s" -s "$root/bench/load/ceiling.lua" "$url" | sed -n 's/^RESULT //p'; }
+rest() { wrk -t2 -c"$conns" -d"${duration}s" -s "$root/bench/load/fixed.lua" "$url" | sed -n 's/^RESULT //p'; }
 
 alone=$(rest)
 node "$root/bench/cometd_clients.mjs" "$port" "$clients" >"$work/clients.log" 2>&1 &

@@ -144,9 +144,18 @@ std::string RequestId(std::string_view given) {
   }
   static const uint64_t prefix = std::random_device()() ^ (uint64_t{std::random_device()()} << 32);
   static std::atomic<uint64_t> counter{0};
-  char id[48];
-  std::snprintf(id, sizeof id, "%016llx-%llx", static_cast<unsigned long long>(prefix),
-                static_cast<unsigned long long>(counter.fetch_add(1) + 1));
+  // "%016llx-%llx" of (prefix, count), by hand: this runs for every request.
+  std::string id(16, '0');
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15, v = 0; i >= 0; --i, ++v) id[i] = kHex[(prefix >> (4 * v)) & 0xf];
+  id += '-';
+  char digits[16];
+  int n = 0;
+  for (uint64_t count = counter.fetch_add(1, std::memory_order_relaxed) + 1; count != 0 || n == 0;
+       count >>= 4) {
+    digits[n++] = kHex[count & 0xf];
+  }
+  while (n > 0) id += digits[--n];
   return id;
 }
 

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <map>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "tests/server/server_fixture.h"
@@ -21,6 +23,22 @@ TEST_F(ServerTest, HealthOverKeepAlive) {
     EXPECT_EQ(r.headers["connection"], "Keep-Alive");
     EXPECT_EQ(r.headers["content-type"], "application/json");
   }
+}
+
+TEST_F(ServerTest, RequestsWithoutAnIdGetADistinctOne) {
+  // A valid client id is echoed (below); without one, the server makes one up:
+  // 16 hex digits of a per-process prefix, '-', a hex counter.
+  const std::regex generated("[0-9a-f]{16}-[0-9a-f]+");
+  std::set<std::string> seen;
+  for (int i = 0; i < 20; ++i) {
+    HttpReply r = client_->Get("/health");
+    const std::string id = r.headers["x-request-id"];
+    EXPECT_TRUE(std::regex_match(id, generated)) << id;
+    EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+  EXPECT_EQ(client_->Request("GET", "/health", "", {"X-Request-Id: ivr-7.a_B"})
+                .headers["x-request-id"],
+            "ivr-7.a_B");
 }
 
 TEST_F(ServerTest, IvrCallbackStory) {
