@@ -71,6 +71,11 @@ wrk_run() {  # SCRIPT URL CONNS [wrk args...] -- [script args...]: prints the RE
   wrk -t2 -c"$c" -d"${duration}s" --timeout 5s -s "$script" ${api_key:+-H "X-Api-Key: $api_key"} \
     "$url" "$@" | sed -n 's/^RESULT //p'
 }
+warm_up() {  # URL CUSTOMERS KEYS: one pass of the read mix over every key (load/warm.lua)
+  local passes_s=$(( ($3 + 2 * $2) / 25000 + 1 ))  # at 25k req/s (cold), at least one pass
+  wrk -t2 -c"$conns" -d"$(( passes_s > duration ? passes_s : duration ))s" --timeout 5s \
+    -s "$load/warm.lua" ${api_key:+-H "X-Api-Key: $api_key"} "$1" -- "$2" "$3" "$end_ms" 2 >/dev/null
+}
 latency() {  # PORT ROUTE: server-side {p50,p99} of a route since the last reset
   curl -s -H "X-Api-Key: $admin_key" "http://127.0.0.1:$1/contextd/v1/latency" | python3 -c "
 import json,sys
@@ -176,27 +181,31 @@ start_contextd "$work/db" "$work/contextd.log"
 port=$cport
 url="http://127.0.0.1:$port"
 api_key=$reader
-wrk_run "$load/reads.lua" "$url" 8 -- "$customers" "$keys" "$end_ms" >/dev/null  # warm-up
+warm_up "$url" "$customers" "$keys"
 server_side() {  # PORT: the read routes' server-side figures since the last reset
   python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$1" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services')'])}))"
 }
 
 say "reads at full load, $rounds rounds: contextd (wrk), PostgreSQL (pgbench -M prepared), ceiling (wrk)"
 reset_latency "$port"
-c_runs=() p_runs=() e_runs=()
+c_runs=() p_runs=() e_runs=() f_runs=()
 for _ in $(seq "$rounds"); do
   c_runs+=("$(api_key=$reader wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
   p_runs+=("$(pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1")")
   # The ceiling gets the very requests contextd gets (same script, key and paths): only the
   # handler differs, and wrk's per-request work is the same on both sides.
   e_runs+=("$(api_key=$reader wrk_run "$load/reads.lua" "http://127.0.0.1:$ceiling_port" "$conns" -- "$customers" "$keys" "$end_ms")")
+  # Shown too: the ceiling for one fixed request and no script work in wrk (no ratio target).
+  f_runs+=("$(api_key= wrk_run "$load/fixed.lua" "http://127.0.0.1:$ceiling_port/" "$conns")")
 done
 reads=$(median "${c_runs[@]}")
 pg_reads=$(median "${p_runs[@]}")
 ceiling=$(median "${e_runs[@]}")
+ceiling_fixed=$(median "${f_runs[@]}")
 reads_server=$(server_side "$port")
 ratio_pg=$(ratio "$reads" "$pg_reads" rps tps)
 ratio_ceiling=$(ratio "$reads" "$ceiling" rps rps)
+ratio_ceiling_fixed=$(ratio "$reads" "$ceiling_fixed" rps rps)
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status")
 
 say "contextd: reads at half of that load, $rounds rounds"
@@ -239,7 +248,7 @@ start_contextd "$work/db_small" "$work/small.log"
 sport=$cport
 spid=$cpid
 api_key=$reader
-wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" 8 -- "$((small / 10))" "$((small / 5))" "$end_ms" >/dev/null
+warm_up "http://127.0.0.1:$sport" "$((small / 10))" "$((small / 5))"
 reset_latency "$sport"
 small_reads=$(wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" "$half_conns" -- "$((small / 10))" "$((small / 5))" "$end_ms" 2)
 small_server=$(latency "$sport" 'GET /genesys/1/cs/services/anonymous/:key/active')
@@ -263,6 +272,7 @@ r = {
   "import_services_per_s": int("${import_rate:-0}" or 0),
   "reads": {"contextd": $reads, "contextd_server_side": $reads_server,
             "postgresql": $pg_reads, "ceiling": $ceiling,
+            "ceiling_fixed_request": $ceiling_fixed,
             "contextd_half_load": dict($half, connections=$half_conns),
             "contextd_half_load_server_side": $half_server},
   "auth": {"with_reader_key": $with_key, "without_key": $without_key,
@@ -278,6 +288,7 @@ w, pw = r["writes"]["contextd_ops"], r["writes"]["postgresql_tx"]
 r["ratios"] = {  # medians of the per-round ratios
   "reads_contextd_over_postgresql": $ratio_pg,
   "reads_contextd_over_ceiling": $ratio_ceiling,
+  "reads_contextd_over_ceiling_fixed_request": $ratio_ceiling_fixed,
   "writes_contextd_over_postgresql": $ratio_writes,
 }
 json.dump(r, open(sys.argv[1], "w"), indent=2)
@@ -290,6 +301,7 @@ row = lambda name, rps, x: print(f"{name:34}{rps:>10.0f}{x['p50_us']:>9}{x['p99_
 row("reads  contextd (wrk)", rd["rps"], rd)
 row("reads  PostgreSQL (pgbench)", pg["tps"], pg)
 row("reads  trivial handler ceiling", ce["rps"], ce)
+row("reads  ceiling, one fixed request", r["reads"]["ceiling_fixed_request"]["rps"], r["reads"]["ceiling_fixed_request"])
 h = r["reads"]["contextd_half_load"]
 row(f"reads  contextd at half load ({h['connections']}c)", h["rps"], h)
 for label, side in (("full load", s), ("half load", r["reads"]["contextd_half_load_server_side"])):
@@ -301,7 +313,7 @@ ss = r["writes"]["contextd_server_side_start"]
 print(f"  server-side start service       p50 {ss['p50_us']} us  p99 {ss['p99_us']} us")
 rounds_rps = lambda x, k: " ".join(f"{run[k]:.0f}" for run in x["runs"])
 print(f"per round req/s: contextd {rounds_rps(rd, 'rps')} | PostgreSQL {rounds_rps(pg, 'tps')} | ceiling {rounds_rps(ce, 'rps')}")
-print(f"ratios: reads contextd/PostgreSQL {r['ratios']['reads_contextd_over_postgresql']}x, contextd/ceiling {r['ratios']['reads_contextd_over_ceiling']}x, writes contextd/PostgreSQL {r['ratios']['writes_contextd_over_postgresql']}x")
+print(f"ratios: reads contextd/PostgreSQL {r['ratios']['reads_contextd_over_postgresql']}x, contextd/ceiling {r['ratios']['reads_contextd_over_ceiling']}x (one fixed request: {r['ratios']['reads_contextd_over_ceiling_fixed_request']}x), writes contextd/PostgreSQL {r['ratios']['writes_contextd_over_postgresql']}x")
 au = r["auth"]
 print(f"auth: reads with a reader key {au['with_reader_key']['rps']:.0f} req/s, without a key {au['without_key']['rps']:.0f} req/s: {au['with_over_without']}x")
 sm = r["flat"]["small_server_side_anonymous_active"]
