@@ -72,9 +72,9 @@ wrk_run() {  # SCRIPT URL CONNS [wrk args...] -- [script args...]: prints the RE
     "$url" "$@" | sed -n 's/^RESULT //p'
 }
 warm_up() {  # URL CUSTOMERS KEYS: one pass of the read mix over every key (load/warm.lua)
-  local passes_s=$(( ($3 + 2 * $2) / 25000 + 1 ))  # at 25k req/s (cold), at least one pass
-  wrk -t2 -c"$conns" -d"$(( passes_s > duration ? passes_s : duration ))s" --timeout 5s \
-    -s "$load/warm.lua" ${api_key:+-H "X-Api-Key: $api_key"} "$1" -- "$2" "$3" "$end_ms" 2 >/dev/null
+  local pass_s=$(( ($3 + 2 * $2) / 25000 + 1 ))  # at 25k req/s (cold), at least one pass
+  duration=$(( pass_s > duration ? pass_s : duration )) \
+    wrk_run "$load/warm.lua" "$1" "$conns" -- "$2" "$3" "$end_ms" 2 >/dev/null
 }
 latency() {  # PORT ROUTE: server-side {p50,p99} of a route since the last reset
   curl -s -H "X-Api-Key: $admin_key" "http://127.0.0.1:$1/contextd/v1/latency" | python3 -c "
