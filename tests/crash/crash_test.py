@@ -5,9 +5,11 @@ Usage: crash_test.py CONTEXTD_BINARY [CYCLES]
 
 Each cycle starts contextd (default durability: a write is acknowledged once its WAL is
 fsynced) on the same data directory, runs writer threads (start service, start state, complete
-service, ingest an interaction), kills the server with SIGKILL after a random time, restarts it
-and checks that every acknowledged write is there, then stops it cleanly and runs
-`contextd check` (every index agrees with its records). Prints one summary line.
+service, ingest an interaction), kills the server with SIGKILL at a random time after its first
+acknowledged write, restarts it and checks that every acknowledged write is there, then stops it
+cleanly and runs `contextd check` (every index agrees with its records). Fails when a cycle
+acknowledges no write or when a write is refused while the server is up. Prints one summary
+line.
 """
 
 import http.client
@@ -62,7 +64,14 @@ class Acked:
             self.total += 1
 
 
-def writer(port, stop, acked, seed):
+class WriteRefused(Exception):
+    """The server was up and answered a write with anything but success."""
+
+
+def writer(port, stop, acked, seed, failures):
+    """Writes until `stop` or until the server dies. A refused write while the server is up is
+    a failure: it goes to `failures`, which the main thread checks (an exception raised in a
+    thread would only be printed)."""
     rnd = random.Random(seed)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -71,31 +80,33 @@ def writer(port, stop, acked, seed):
             status, body = call(conn, "POST", f"{CS}/services/start",
                                 {"contact_key": key, "service_type": "Crash"})
             if status != 201:
-                raise SystemExit(f"FAIL start: {status} {body!r}")
+                raise WriteRefused(f"start: {status} {body!r}")
             sid = json.loads(body)["service_id"]
             acked.add(lambda: (acked.services.__setitem__(
                 sid, {"key": key, "states": set(), "completed": False}), acked.fresh.append(sid)))
             status, body = call(conn, "POST", f"{CS}/services/{sid}/states/start",
                                 {"state_type": 1})
             if status != 201:
-                raise SystemExit(f"FAIL state: {status} {body!r}")
+                raise WriteRefused(f"state: {status} {body!r}")
             state = json.loads(body)["state_id"]
             acked.add(lambda: acked.services[sid]["states"].add(state))
             if rnd.random() < 0.5:
                 status, body = call(conn, "POST", f"{CS}/services/{sid}/end", {"disposition": "x"})
                 if status != 204:
-                    raise SystemExit(f"FAIL end: {status} {body!r}")
+                    raise WriteRefused(f"end: {status} {body!r}")
                 acked.add(lambda: acked.services[sid].__setitem__("completed", True))
             customer = f"K{rnd.randrange(10**6)}"  # a few records each: reads stay whole
             status, body = call(conn, "POST", "/contextd/v1/interactions",
                                 {"customer_id": customer, "channel": "voice", "outcome": "ok"})
             if status != 201:
-                raise SystemExit(f"FAIL ingest: {status} {body!r}")
+                raise WriteRefused(f"ingest: {status} {body!r}")
             acked.add(lambda: (acked.interactions.__setitem__(
                 customer, acked.interactions.get(customer, 0) + 1),
                 acked.fresh_customers.add(customer)))
     except (OSError, http.client.HTTPException):
         return  # the server was killed: whatever was not acknowledged may or may not be there
+    except Exception as e:  # WriteRefused, or a reply that is not what the contract says
+        failures.append(f"{type(e).__name__}: {e}")
 
 
 def verify(port, acked, everything=False):
@@ -139,16 +150,30 @@ def main():
         for cycle in range(CYCLES):
             proc, port = start(data)
             stop = threading.Event()
-            threads = [threading.Thread(target=writer, args=(port, stop, acked, rnd.random()))
+            failures = []
+            before = acked.total
+            threads = [threading.Thread(target=writer,
+                                        args=(port, stop, acked, rnd.random(), failures))
                        for _ in range(WRITERS)]
             for t in threads:
                 t.start()
+            # Kill at a random moment, but only once the server has acknowledged writes in this
+            # cycle: a cycle that acknowledges nothing proves nothing (a server refusing every
+            # write would otherwise pass).
+            deadline = time.monotonic() + 10
+            while acked.total == before and not failures and time.monotonic() < deadline:
+                time.sleep(0.01)
             time.sleep(rnd.uniform(0.05, 0.6))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             stop.set()
             for t in threads:
                 t.join()
+            if failures:
+                raise SystemExit(f"FAIL cycle {cycle + 1}: a write failed while the server was up: "
+                                 f"{failures[0]}")
+            if acked.total == before:
+                raise SystemExit(f"FAIL cycle {cycle + 1}: no write was acknowledged")
             proc, port = start(data)
             lost += verify(port, acked)
             proc.send_signal(signal.SIGTERM)
