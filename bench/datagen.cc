@@ -102,14 +102,15 @@ int main(int argc, char** argv) {
     for (int s = 0; s < n_states; ++s) {
       const long long s_start = start + s * 1000;
       const bool s_active = active && s == n_states - 1;
+      const long state_type = 1 + pick(10);  // one draw: both sides store the same state
       std::string st = "{\"state_id\":" + std::to_string(s) +
-                       ",\"state_type\":" + std::to_string(1 + pick(10)) +
+                       ",\"state_type\":" + std::to_string(state_type) +
                        ",\"started\":{\"timestamp\":\"" + Ts(s_start) + "\"}";
       if (!s_active) st += ",\"completed\":{\"timestamp\":\"" + Ts(s_start + 500) + "\"}";
       st += "}";
       std::string& list = s_active ? open_states : done_states;
       list += (list.empty() ? "" : ",") + st;
-      std::fprintf(pgs, "%ld,%d,%ld,%lld,", id, s, 1 + pick(10), s_start);
+      std::fprintf(pgs, "%ld,%d,%ld,%lld,", id, s, state_type, s_start);
       if (!s_active) std::fprintf(pgs, "%lld", s_start + 500);
       std::fputc('\n', pgs);
       ++states_total;
@@ -124,7 +125,9 @@ int main(int argc, char** argv) {
     std::fputs(line.c_str(), nd);
     std::fputc('\n', nd);
 
-    // PostgreSQL: id, customer_id, contact_key, service_type, started_ms, completed_ms, doc
+    // PostgreSQL: id, customer_id, contact_key, service_type, started_ms, completed_ms, doc,
+    // attached. The attached Offer is stored on both sides and returned by neither (contextd
+    // renders attached data only for `extensions=`), so both replies carry the same fields.
     std::fprintf(pg, "%ld,", id);
     if (!anonymous) Csv(pg, customer);
     std::fputc(',', pg);
@@ -134,8 +137,9 @@ int main(int argc, char** argv) {
     std::fputc(',', pg);
     Csv(pg, R"({"started":{"media_type":")" + medium + R"(","interaction_id":"IX)" +
                 std::to_string(id) + "\"}" +
-                (active ? "" : R"(,"completed":{"disposition":")" + disposition + "\"}") +
-                ",\"Offer\":" + offer + "}");
+                (active ? "" : R"(,"completed":{"disposition":")" + disposition + "\"}") + "}");
+    std::fputc(',', pg);
+    Csv(pg, R"({"Offer":)" + offer + "}");
     std::fputc('\n', pg);
   }
   std::fclose(nd);

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # make bench: one command, one run, one table. Builds a data set, loads it into contextd and
-# into a private PostgreSQL, measures both side by side with the same clients and concurrency,
-# measures a trivial Pistache handler's ceiling, and writes the figures to bench/results/.
+# into a private PostgreSQL, checks that both answer the same rows, measures both side by side
+# with the same clients and concurrency, measures a trivial Pistache handler (an upper bound, not
+# a like-for-like rival), and writes the figures to bench/results/.
 #
-# The machine is shared and noisy: each comparison runs in ROUNDS interleaved rounds (contextd,
-# PostgreSQL, ceiling, contextd, ...), so a slow spell hits all of them alike; the table shows
-# each figure's median over the rounds and the median of the per-round ratios.
+# Honesty rules, each enforced here (the run fails instead of saving a flattering figure):
+# - every read draws a fresh key uniformly over the whole key space (bench/load/reads.lua, and
+#   pgbench's random() per transaction): no hot set;
+# - only 2xx replies count as throughput; any error (non-2xx, socket error, timeout, a failed
+#   pgbench transaction) or an implausible figure fails the run;
+# - both sides return the same rows and fields (checked on a sample of keys before the load);
+# - pgbench writes no per-transaction log (it would cost the shared cores), so PostgreSQL's
+#   latency is its mean; throughput and CPU per request are the compared figures;
+# - the machine is shared and noisy: each comparison runs in ROUNDS interleaved rounds whose
+#   order rotates (contextd, PostgreSQL, ceiling; then PostgreSQL, ceiling, contextd; ...), the
+#   table shows each figure's median over the rounds and the median of the per-round ratios;
+# - each server's CPU time per request, from /proc/PID/stat (server processes only, PostgreSQL's
+#   backends included), travels between machines better than req/s.
 #
 # Environment: SCALE (services, default 1000000), DURATION (seconds per load run, default 5),
 # ROUNDS (default 3), CONNS (client connections, default 32), BUILD_DIR (default build).
@@ -40,7 +51,7 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '== %s\n' "$*" >&2; }
-json_get() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d$2)" "$1"; }
+json_get() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(d$2))" "$1"; }
 wait_port() {  # FILE: waits for a "listening on ...:PORT" line, prints PORT
   for _ in $(seq 200); do
     if grep -q "listening on" "$1" 2>/dev/null; then sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1"; return; fi
@@ -90,7 +101,9 @@ median() {  # RESULT-JSON...: each field's median over the runs, plus the runs t
   python3 -c "
 import json, statistics, sys
 runs = [json.loads(a) for a in sys.argv[1:]]
-m = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != 'runs'}
+# A figure a side does not have (pgbench's percentiles) stays None.
+m = {k: None if any(r.get(k) is None for r in runs) else statistics.median(r[k] for r in runs)
+     for k in runs[0] if k != 'runs'}
 m['runs'] = runs
 print(json.dumps(m))" "$@"
 }
@@ -101,42 +114,115 @@ a, b = json.loads(sys.argv[1])['runs'], json.loads(sys.argv[2])['runs']
 f = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
 print(round(statistics.median(x[sys.argv[3]] / (y[sys.argv[4]] * f) for x, y in zip(a, b)), 2))" "$@"
 }
-pgbench_run() {  # CONNS FILES...: prints {"tps","p50_us","p99_us","p999_us"}
+pgbench_run() {  # CONNS FILES...: prints a RESULT-like json (no per-transaction log)
   local c=$1; shift
-  local logdir=$work/pglog.$RANDOM
-  mkdir -p "$logdir" && chmod 777 "$logdir"
-  (cd "$logdir" && pgbench -h 127.0.0.1 -p "$pgport" -U bench -n -M prepared -c "$c" -j 2 \
-     -T "$duration" -D customers="$customers" -D keys="$keys" -D end_ms="$end_ms" \
-     -l --log-prefix=tx "$@" bench) >"$logdir/out" 2>&1 || { cat "$logdir/out" >&2; exit 1; }
-  python3 - "$logdir" <<'PY'
-import glob, json, re, sys
-d = sys.argv[1]
-out = open(d + "/out").read()
-tps = float(re.search(r"tps = ([0-9.]+) \(without initial", out).group(1))
-lat = sorted(int(l.split()[2]) for f in glob.glob(d + "/tx*") for l in open(f))
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else None
-print(json.dumps({"tps": tps, "p50_us": q(0.5), "p99_us": q(0.99), "p999_us": q(0.999)}))
+  local out=$work/pgbench.$RANDOM
+  pgbench -h 127.0.0.1 -p "$pgport" -U bench -n -M prepared -c "$c" -j 2 -T "$duration" \
+    -D customers="$customers" -D keys="$keys" -D end_ms="$end_ms" "$@" bench >"$out" 2>&1 ||
+    { cat "$out" >&2; echo '{"errors":1}'; return; }
+  python3 - "$out" <<'PY'
+import json, re, sys
+out = open(sys.argv[1]).read()
+num = lambda pattern: float(re.search(pattern, out).group(1))
+processed = int(num(r"number of transactions actually processed: (\d+)"))
+failed = int(num(r"number of failed transactions: (\d+)"))
+seconds = processed / num(r"tps = ([0-9.]+) \(without initial")
+print(json.dumps({"requests": processed, "ok": processed - failed, "seconds": round(seconds, 3),
+                  "rps": round((processed - failed) / seconds, 1), "errors": failed,
+                  "mean_us": round(num(r"latency average = ([0-9.]+) ms") * 1000),
+                  "p50_us": None, "p99_us": None, "p999_us": None}))
 PY
 }
+tree_ticks() {  # PID: CPU ticks of PID and its descendants, reaped children included
+  python3 - "$1" <<'PY'
+import os, sys
+stats = {}
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(p)] = (int(f[1]), sum(int(x) for x in f[11:15]))  # ppid; utime stime cutime cstime
+def total(pid):
+    return stats.get(pid, (0, 0))[1] + sum(total(c) for c, (pp, _) in stats.items() if pp == pid)
+print(total(int(sys.argv[1])))
+PY
+}
+children() { ps --no-headers --ppid "$1" | wc -l; }
+measured() {  # PID CMD...: runs CMD (a load run printing one json), adds the server's CPU per request
+  local pid=$1; shift
+  local base_children before after result
+  base_children=$(children "$pid")
+  before=$(tree_ticks "$pid")
+  result=$("$@")
+  # PostgreSQL's backends exit with their clients: wait until the postmaster has reaped them
+  # so their CPU time is in its cutime (contextd and the ceiling have no child processes).
+  for _ in $(seq 100); do [ "$(children "$pid")" -le "$base_children" ] && break; sleep 0.05; done
+  after=$(tree_ticks "$pid")
+  python3 -c "
+import json, os, sys
+r = json.loads(sys.argv[1])
+ticks = int(sys.argv[3]) - int(sys.argv[2])
+r['cpu_s'] = round(ticks / os.sysconf('SC_CLK_TCK'), 2)
+r['cpu_us_per_req'] = round(r['cpu_s'] * 1e6 / r['ok'], 1) if r.get('ok') else None
+print(json.dumps(r))" "$result" "$before" "$after"
+}
+check_run() {  # WHAT RESULT-JSON [MIN_RPS]: exits the bench on an error or an implausible figure
+  python3 - "$@" <<'PY' || { say "FAILED: $1: $2"; exit 1; }
+import json, sys
+what, r = sys.argv[1], json.loads(sys.argv[2])
+min_rps = float(sys.argv[3]) if len(sys.argv) > 3 else 100
+problems = []
+if r.get("errors", 1) != 0:
+    problems.append(f"{r.get('errors')} errors")
+if not r.get("ok") or r.get("rps", 0) < min_rps:
+    problems.append(f"implausibly low throughput ({r.get('rps')} req/s, minimum {min_rps})")
+if r.get("ok", 0) > r.get("requests", 0):
+    problems.append("more 2xx replies than replies")
+if problems:
+    sys.exit(f"{what}: " + "; ".join(problems))
+PY
+}
+rotate() {  # ROUND WORDS...: the words rotated left by ROUND
+  local r=$1; shift
+  local n=$#
+  local words=("$@")
+  for i in $(seq 0 $((n - 1))); do printf '%s ' "${words[$(( (i + r) % n ))]}"; done
+}
 
+micro() {  # BENCH: runs build/bench/BENCH, prints {name: {us, rows}}; fails on any error
+  "$build/bench/$1" --benchmark_format=json --benchmark_out="$work/$1.json" \
+    --benchmark_out_format=json >/dev/null
+  python3 - "$work/$1.json" <<'PY' || { say "FAILED: $1"; exit 1; }
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+bad = [b["name"] + ": " + b.get("error_message", "") for b in runs if b.get("error_occurred")]
+if bad:
+    sys.exit("micro-benchmark errors (a wrong row count measures something else): " + "; ".join(bad))
+print(json.dumps({b["name"]: {"us": b["real_time"], "rows": b["rows"]} for b in runs}))
+PY
+}
+# The "flat" ratio compares equal work: the benchmarks fail unless every size returns the same
+# rows (the row counter), so the ratio is of like for like.
 say "storage micro-benchmark (Google Benchmark)"
-"$build/bench/storage_bench" --benchmark_format=json --benchmark_out="$work/storage.json" \
-  --benchmark_out_format=json >/dev/null
+storage=$(micro storage_bench)
 storage=$(python3 -c "
-import json
-b={x['name']:x['real_time'] for x in json.load(open('$work/storage.json'))['benchmarks']}
-w=b['BM_StorageQueryOneDayWindow/100000']/b['BM_StorageQueryOneDayWindow/10']
-a=b['BM_StorageQueryActive/100000']/b['BM_StorageQueryActive/10']
-print(json.dumps({'window_1day_us':{'10':b['BM_StorageQueryOneDayWindow/10'],'100000':b['BM_StorageQueryOneDayWindow/100000'],'ratio':round(w,2)},'active_us':{'10':b['BM_StorageQueryActive/10'],'100000':b['BM_StorageQueryActive/100000'],'ratio':round(a,2)}}))")
+import json, sys
+b = json.loads(sys.argv[1])
+entry = lambda n, lo, hi: {lo: b[f'{n}/{lo}']['us'], hi: b[f'{n}/{hi}']['us'], 'rows': b[f'{n}/{hi}']['rows'],
+                           'ratio': round(b[f'{n}/{hi}']['us'] / b[f'{n}/{lo}']['us'], 2)}
+print(json.dumps({'window_1day_us': entry('BM_StorageQueryOneDayWindow', '10', '100000'),
+                  'active_us': entry('BM_StorageQueryActive', '10', '100000')}))" "$storage")
 
 say "history micro-benchmark (Google Benchmark)"
-"$build/bench/history_bench" --benchmark_format=json --benchmark_out="$work/history.json" \
-  --benchmark_out_format=json >/dev/null
+history=$(micro history_bench)
 history=$(python3 -c "
-import json
-b={x['name']:x['real_time'] for x in json.load(open('$work/history.json'))['benchmarks']}
-n='BM_HistoryThreeMonthWindow/'
-print(json.dumps({'window_3month_us':{'30':b[n+'30'],'100000':b[n+'100000'],'ratio':round(b[n+'100000']/b[n+'30'],2)}}))")
+import json, sys
+b = json.loads(sys.argv[1])
+n = 'BM_HistoryThreeMonthWindow/'
+print(json.dumps({'window_3month_us': {'30': b[n + '30']['us'], '100000': b[n + '100000']['us'],
+                  'rows': b[n + '100000']['rows'], 'ratio': round(b[n + '100000']['us'] / b[n + '30']['us'], 2)}}))" "$history")
 
 say "data sets: $scale services ($customers customers, $keys contact keys) and $small"
 mkdir -p "$work/data" "$work/small"
@@ -172,40 +258,61 @@ psql -d bench -c "\\copy services FROM '$work/data/pg_services.csv' WITH (FORMAT
 psql -d bench -c "\\copy states FROM '$work/data/pg_states.csv' WITH (FORMAT csv)" >/dev/null
 psql -d bench -f "$load/pg_indexes.sql" >/dev/null
 
-say "trivial Pistache handler: the ceiling"
+say "trivial Pistache handler: the ceiling (an upper bound: no routing, no storage, a fixed body)"
 "$build/bench/ceiling_server" 0 2 >"$work/ceiling.log" 2>&1 &
-pids+=($!)
+ceiling_pid=$!
+pids+=("$ceiling_pid")
 ceiling_port=$(wait_port "$work/ceiling.log")
+pg_pid=$(head -1 "$pgdir/postmaster.pid")
 
 start_contextd "$work/db" "$work/contextd.log"
 port=$cport
 url="http://127.0.0.1:$port"
+say "same rows: contextd and PostgreSQL answer sampled keys of each read alike"
+python3 "$load/same_rows.py" "$url" "$reader" "$pgport" "$customers" "$keys" "$end_ms" 200 >&2 ||
+  { say "FAILED: contextd and PostgreSQL answer differently"; exit 1; }
 api_key=$reader
 warm_up "$url" "$customers" "$keys"
 server_side() {  # PORT: the read routes' server-side figures since the last reset
   python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$1" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services')'])}))"
 }
+# One load run of each side, each checked (errors, plausibility) and measured (server CPU).
+read_args=("$customers" "$keys" "$end_ms")
+run_reads() {  # SIDE: appends the run's result to SIDE's array
+  local r
+  case $1 in
+    contextd) r=$(api_key=$reader measured "$cpid" wrk_run "$load/reads.lua" "$url" "$conns" -- "${read_args[@]}") ;;
+    postgresql) r=$(measured "$pg_pid" pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" \
+                      -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1") ;;
+    # The ceiling gets the very requests contextd gets (same script, key and paths), so wrk's
+    # per-request work is the same on both sides; it answers each with a fixed 15-byte body.
+    ceiling) r=$(api_key=$reader measured "$ceiling_pid" wrk_run "$load/reads.lua" "http://127.0.0.1:$ceiling_port" "$conns" -- "${read_args[@]}") ;;
+    # Shown too: the ceiling for one fixed request and no script work in wrk (no ratio target).
+    fixed) r=$(api_key= measured "$ceiling_pid" wrk_run "$load/fixed.lua" "http://127.0.0.1:$ceiling_port/" "$conns") ;;
+  esac
+  check_run "reads, $1" "$r" 1000
+  eval "${1}_runs+=(\"\$r\")"
+}
 
-say "reads at full load, $rounds rounds: contextd (wrk), PostgreSQL (pgbench -M prepared), ceiling (wrk)"
+say "reads at full load, $rounds rounds in rotating order: contextd (wrk), PostgreSQL (pgbench -M prepared), ceiling (wrk)"
 reset_latency "$port"
-c_runs=() p_runs=() e_runs=() f_runs=()
-for _ in $(seq "$rounds"); do
-  c_runs+=("$(api_key=$reader wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
-  p_runs+=("$(pgbench_run "$conns" -f "$load/pg_anonymous_active.sql@1" -f "$load/pg_customer_active.sql@1" -f "$load/pg_customer_history.sql@1")")
-  # The ceiling gets the very requests contextd gets (same script, key and paths): only the
-  # handler differs, and wrk's per-request work is the same on both sides.
-  e_runs+=("$(api_key=$reader wrk_run "$load/reads.lua" "http://127.0.0.1:$ceiling_port" "$conns" -- "$customers" "$keys" "$end_ms")")
-  # Shown too: the ceiling for one fixed request and no script work in wrk (no ratio target).
-  f_runs+=("$(api_key= wrk_run "$load/fixed.lua" "http://127.0.0.1:$ceiling_port/" "$conns")")
+contextd_runs=() postgresql_runs=() ceiling_runs=() fixed_runs=()
+for round in $(seq 0 $((rounds - 1))); do
+  for side in $(rotate "$round" contextd postgresql ceiling fixed); do run_reads "$side"; done
 done
-reads=$(median "${c_runs[@]}")
-pg_reads=$(median "${p_runs[@]}")
-ceiling=$(median "${e_runs[@]}")
-ceiling_fixed=$(median "${f_runs[@]}")
+reads=$(median "${contextd_runs[@]}")
+pg_reads=$(median "${postgresql_runs[@]}")
+ceiling=$(median "${ceiling_runs[@]}")
+ceiling_fixed=$(median "${fixed_runs[@]}")
 reads_server=$(server_side "$port")
-ratio_pg=$(ratio "$reads" "$pg_reads" rps tps)
+ratio_pg=$(ratio "$reads" "$pg_reads" rps rps)
 ratio_ceiling=$(ratio "$reads" "$ceiling" rps rps)
 ratio_ceiling_fixed=$(ratio "$reads" "$ceiling_fixed" rps rps)
+ratio_cpu_pg=$(ratio "$pg_reads" "$reads" cpu_us_per_req cpu_us_per_req)
+# A server that does more than the trivial handler cannot serve more: if it seems to, the
+# measurement is broken.
+python3 -c "import sys; sys.exit(float(sys.argv[1]) > 1.1)" "$ratio_ceiling" ||
+  { say "FAILED: contextd faster than the trivial handler (${ratio_ceiling}x): implausible"; exit 1; }
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$cpid/status")
 
 say "contextd: reads at half of that load, $rounds rounds"
@@ -215,31 +322,50 @@ half_conns=$(python3 -c "import math; print(max(1, round($max_rps / 2 * (2 + $p5
 reset_latency "$port"
 h_runs=()
 for _ in $(seq "$rounds"); do
-  h_runs+=("$(wrk_run "$load/reads.lua" "$url" "$half_conns" -- "$customers" "$keys" "$end_ms" 2)")
+  r=$(api_key=$reader measured "$cpid" wrk_run "$load/reads.lua" "$url" "$half_conns" -- "${read_args[@]}" 2)
+  check_run "reads at half load" "$r" 100
+  h_runs+=("$r")
 done
 half=$(median "${h_runs[@]}")
 half_server=$(server_side "$port")
 
-say "the cost of auth, $rounds rounds: the same reads with a reader key and without one"
-k_runs=() n_runs=()
-for _ in $(seq "$rounds"); do
-  k_runs+=("$(api_key=$reader wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
-  n_runs+=("$(api_key= wrk_run "$load/reads.lua" "$url" "$conns" -- "$customers" "$keys" "$end_ms")")
+say "the cost of auth, $rounds rounds in alternating order: the same reads with a reader key and without one"
+with_key_runs=() without_key_runs=()
+run_auth() {  # with_key|without_key
+  local key=$reader r
+  [ "$1" = without_key ] && key=
+  r=$(api_key=$key measured "$cpid" wrk_run "$load/reads.lua" "$url" "$conns" -- "${read_args[@]}")
+  check_run "reads $1" "$r" 1000
+  eval "${1}_runs+=(\"\$r\")"
+}
+for round in $(seq 0 $((rounds - 1))); do
+  for side in $(rotate "$round" with_key without_key); do run_auth "$side"; done
 done
-with_key=$(median "${k_runs[@]}")
-without_key=$(median "${n_runs[@]}")
+with_key=$(median "${with_key_runs[@]}")
+without_key=$(median "${without_key_runs[@]}")
 ratio_auth=$(ratio "$with_key" "$without_key" rps rps)
 
-say "durable writes, $rounds rounds: contextd (--sync=always) and PostgreSQL (synchronous_commit=on)"
+say "durable writes, $rounds rounds in alternating order: contextd (--sync=always) and PostgreSQL (synchronous_commit=on)"
 reset_latency "$port"
-w_runs=() pw_runs=()
-for _ in $(seq "$rounds"); do
-  w_runs+=("$(api_key=$writer wrk_run "$load/writes.lua" "$url" "$conns")")
-  pw_runs+=("$(pgbench_run "$conns" -f "$load/pg_writes.sql")")
+cw_runs=() pw_runs=()
+run_writes() {  # contextd|postgresql
+  local r
+  if [ "$1" = contextd ]; then
+    r=$(api_key=$writer measured "$cpid" wrk_run "$load/writes.lua" "$url" "$conns")
+    check_run "writes, contextd" "$r" 100
+    cw_runs+=("$r")
+  else
+    r=$(measured "$pg_pid" pgbench_run "$conns" -f "$load/pg_writes.sql")
+    check_run "writes, PostgreSQL" "$r" 30
+    pw_runs+=("$r")
+  fi
+}
+for round in $(seq 0 $((rounds - 1))); do
+  for side in $(rotate "$round" contextd postgresql); do run_writes "$side"; done
 done
-writes=$(median "${w_runs[@]}")
+writes=$(median "${cw_runs[@]}")
 pg_writes=$(median "${pw_runs[@]}")
-ratio_writes=$(ratio "$writes" "$pg_writes" rps tps 3)
+ratio_writes=$(ratio "$writes" "$pg_writes" rps rps 3)
 writes_server=$(latency "$port" 'POST /genesys/1/cs/services/start')
 kill "$cpid"; wait "$cpid" 2>/dev/null || true
 
@@ -250,80 +376,94 @@ spid=$cpid
 api_key=$reader
 warm_up "http://127.0.0.1:$sport" "$((small / 10))" "$((small / 5))"
 reset_latency "$sport"
-small_reads=$(wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" "$half_conns" -- "$((small / 10))" "$((small / 5))" "$end_ms" 2)
+small_reads=$(api_key=$reader measured "$spid" wrk_run "$load/reads.lua" "http://127.0.0.1:$sport" "$half_conns" -- "$((small / 10))" "$((small / 5))" "$end_ms" 2)
+check_run "reads on $small services" "$small_reads" 100
 small_server=$(latency "$sport" 'GET /genesys/1/cs/services/anonymous/:key/active')
 kill "$spid"; wait "$spid" 2>/dev/null || true
-large_server=$(latency "$port" 'GET /genesys/1/cs/services/anonymous/:key/active' 2>/dev/null || echo '{}')
 
 say "REST latency with and without ${CLIENTS:-500} held CometD clients"
 cometd=$(BUILD_DIR="$build" DURATION="$duration" "$root/bench/cometd_run.sh" | sed -n 's/^RESULT //p')
 
+check_run "REST alone (CometD run)" "$(json_get "$cometd" "['rest_alone']")" 100
+check_run "REST with held CometD clients" "$(json_get "$cometd" "['rest_with_clients']")" 100
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$results/$stamp-$scale.json"
-python3 - "$out" <<PY
+# Every figure goes to Python as JSON text (argv), never pasted into its source.
+python3 - "$out" "$storage" "$history" "$cometd" "$reads" "$reads_server" "$pg_reads" "$ceiling" \
+  "$ceiling_fixed" "$half" "$half_server" "$with_key" "$without_key" "$writes" "$writes_server" \
+  "$pg_writes" "$small_reads" "$small_server" <<PY
 import json, sys
+(storage, history, cometd, reads, reads_server, pg_reads, ceiling, ceiling_fixed, half,
+ half_server, with_key, without_key, writes, writes_server, pg_writes, small_reads,
+ small_server) = (json.loads(a) for a in sys.argv[2:])
 r = {
   "scale": $scale, "customers": $customers, "contact_keys": $keys, "duration_s": $duration,
-  "rounds": $rounds,
-  "connections": $conns, "machine": "$(nproc) cores",
-  "storage_micro": $storage,
-  "history_micro": $history,
-  "cometd": $cometd,
+  "rounds": $rounds, "connections": $conns, "machine": "$(nproc) cores",
+  "read_keys": "uniform over the whole key space, a fresh draw per request",
+  "storage_micro": storage,
+  "history_micro": history,
+  "cometd": cometd,
   "import_services_per_s": int("${import_rate:-0}" or 0),
-  "reads": {"contextd": $reads, "contextd_server_side": $reads_server,
-            "postgresql": $pg_reads, "ceiling": $ceiling,
-            "ceiling_fixed_request": $ceiling_fixed,
-            "contextd_half_load": dict($half, connections=$half_conns),
-            "contextd_half_load_server_side": $half_server},
-  "auth": {"with_reader_key": $with_key, "without_key": $without_key,
+  "reads": {"contextd": reads, "contextd_server_side": reads_server,
+            "postgresql": pg_reads, "ceiling_upper_bound": ceiling,
+            "ceiling_upper_bound_fixed_request": ceiling_fixed,
+            "contextd_half_load": dict(half, connections=$half_conns),
+            "contextd_half_load_server_side": half_server},
+  "auth": {"with_reader_key": with_key, "without_key": without_key,
            "with_over_without": $ratio_auth},
-  "writes": {"contextd_ops": $writes, "contextd_server_side_start": $writes_server,
-             "postgresql_tx": $pg_writes},
-  "flat": {"small_services": $small, "small_half_load": $small_reads,
-           "small_server_side_anonymous_active": $small_server},
+  "writes": {"contextd_ops": writes, "contextd_server_side_start": writes_server,
+             "postgresql_scripts_of_3_tx": pg_writes},
+  "flat": {"small_services": $small, "small_half_load": small_reads,
+           "small_server_side_anonymous_active": small_server},
   "contextd_rss_kb": $rss_kb,
 }
-rd, pg, ce = r["reads"]["contextd"], r["reads"]["postgresql"], r["reads"]["ceiling"]
-w, pw = r["writes"]["contextd_ops"], r["writes"]["postgresql_tx"]
 r["ratios"] = {  # medians of the per-round ratios
   "reads_contextd_over_postgresql": $ratio_pg,
-  "reads_contextd_over_ceiling": $ratio_ceiling,
+  "reads_contextd_over_ceiling_upper_bound": $ratio_ceiling,
   "reads_contextd_over_ceiling_fixed_request": $ratio_ceiling_fixed,
+  "reads_cpu_per_request_postgresql_over_contextd": $ratio_cpu_pg,
   "writes_contextd_over_postgresql": $ratio_writes,
 }
 json.dump(r, open(sys.argv[1], "w"), indent=2)
-s = r["reads"]["contextd_server_side"]
 print()
-print(f"contextd bench: {r['scale']} services, {r['connections']} connections, {r['rounds']} interleaved rounds of {r['duration_s']} s, {r['machine']} (client and servers share them)")
-print("medians over the rounds; ratios are medians of the per-round ratios")
-print(f"{'':34}{'req/s':>10}{'p50 us':>9}{'p99 us':>9}{'p99.9 us':>10}")
-row = lambda name, rps, x: print(f"{name:34}{rps:>10.0f}{x['p50_us']:>9}{x['p99_us']:>9}{x['p999_us']:>10}")
-row("reads  contextd (wrk)", rd["rps"], rd)
-row("reads  PostgreSQL (pgbench)", pg["tps"], pg)
-row("reads  trivial handler ceiling", ce["rps"], ce)
-row("reads  ceiling, one fixed request", r["reads"]["ceiling_fixed_request"]["rps"], r["reads"]["ceiling_fixed_request"])
-h = r["reads"]["contextd_half_load"]
-row(f"reads  contextd at half load ({h['connections']}c)", h["rps"], h)
-for label, side in (("full load", s), ("half load", r["reads"]["contextd_half_load_server_side"])):
+print(f"contextd bench: {r['scale']} services, {r['connections']} connections, {r['rounds']} rounds of {r['duration_s']} s in rotating order, {r['machine']} (client and servers share them)")
+print("reads draw a fresh key uniformly over the whole key space per request; only 2xx replies count")
+print("medians over the rounds; ratios are medians of the per-round ratios; CPU = server processes only")
+print(f"{'':40}{'req/s':>9}{'CPU us/req':>11}{'mean us':>9}{'p50 us':>8}{'p99 us':>8}{'p99.9 us':>9}")
+fmt = lambda v: "-" if v is None else f"{v:.0f}"
+def row(name, x, per=1):  # per: operations per request (PostgreSQL's write script has 3)
+  cpu = x.get("cpu_us_per_req")
+  print(f"{name:40}{x['rps'] * per:>9.0f}{'-' if cpu is None else f'{cpu / per:.1f}':>11}{fmt(x['mean_us'] / per):>9}"
+        f"{fmt(x['p50_us']):>8}{fmt(x['p99_us']):>8}{fmt(x['p999_us']):>9}")
+row("reads  contextd (wrk)", reads)
+row("reads  PostgreSQL (pgbench, mean only)", pg_reads)
+row("reads  ceiling: UPPER BOUND, trivial", ceiling)
+row("reads  UPPER BOUND, one fixed request", ceiling_fixed)
+row(f"reads  contextd at half load ({$half_conns}c)", half)
+for label, side in (("full load", reads_server), ("half load", half_server)):
   for k, v in side.items():
     print(f"  server-side {label}, {k:18} p50 {v['p50_us']} us  p99 {v['p99_us']} us  p99.9 {v['p999_us']} us  ({v['count']} requests)")
-row("writes contextd ops (wrk)", w["rps"], w)
-print(f"{'writes PostgreSQL ops (3 tx/script)':34}{3 * pw['tps']:>10.0f}{pw['p50_us']:>9}{pw['p99_us']:>9}{pw['p999_us']:>10}   (per script of 3 tx)")
-ss = r["writes"]["contextd_server_side_start"]
-print(f"  server-side start service       p50 {ss['p50_us']} us  p99 {ss['p99_us']} us")
-rounds_rps = lambda x, k: " ".join(f"{run[k]:.0f}" for run in x["runs"])
-print(f"per round req/s: contextd {rounds_rps(rd, 'rps')} | PostgreSQL {rounds_rps(pg, 'tps')} | ceiling {rounds_rps(ce, 'rps')}")
-print(f"ratios: reads contextd/PostgreSQL {r['ratios']['reads_contextd_over_postgresql']}x, contextd/ceiling {r['ratios']['reads_contextd_over_ceiling']}x (one fixed request: {r['ratios']['reads_contextd_over_ceiling_fixed_request']}x), writes contextd/PostgreSQL {r['ratios']['writes_contextd_over_postgresql']}x")
+row("writes contextd ops (wrk)", writes)
+row("writes PostgreSQL ops (3 tx per script)", pg_writes, per=3)
+print(f"  server-side start service       p50 {writes_server['p50_us']} us  p99 {writes_server['p99_us']} us")
+per_round = lambda x: " ".join(f"{run['rps']:.0f}" for run in x["runs"])
+print(f"per round req/s: contextd {per_round(reads)} | PostgreSQL {per_round(pg_reads)} | ceiling {per_round(ceiling)}")
+q = r["ratios"]
+print(f"ratios: reads contextd/PostgreSQL {q['reads_contextd_over_postgresql']}x "
+      f"(PostgreSQL uses {q['reads_cpu_per_request_postgresql_over_contextd']}x contextd's CPU per request), "
+      f"contextd/upper bound {q['reads_contextd_over_ceiling_upper_bound']}x "
+      f"(one fixed request: {q['reads_contextd_over_ceiling_fixed_request']}x), "
+      f"writes contextd/PostgreSQL {q['writes_contextd_over_postgresql']}x")
 au = r["auth"]
 print(f"auth: reads with a reader key {au['with_reader_key']['rps']:.0f} req/s, without a key {au['without_key']['rps']:.0f} req/s: {au['with_over_without']}x")
-sm = r["flat"]["small_server_side_anonymous_active"]
-print(f"flat: server-side anonymous-active p50 at {r['flat']['small_services']} services {sm['p50_us']} us (half load)")
-st = r["storage_micro"]
-print(f"storage micro: 1-day window 10 -> 10^5 services {st['window_1day_us']['ratio']}x, active {st['active_us']['ratio']}x")
-cd = r["cometd"]
-print(f"REST (anonymous active) alone p50 {cd['rest_alone']['p50_us']} us p99 {cd['rest_alone']['p99_us']} us; with {cd['clients']} held CometD clients p50 {cd['rest_with_clients']['p50_us']} us p99 {cd['rest_with_clients']['p99_us']} us")
-hm = r["history_micro"]["window_3month_us"]
-print(f"history micro: 3-month window (30 rows) at 30 -> 10^5 records {hm['30']:.1f} -> {hm['100000']:.1f} us, {hm['ratio']}x")
+sm = small_server
+print(f"flat: server-side anonymous-active p50 at {$small} services {sm['p50_us']} us, at {$scale} {half_server['anonymous_active']['p50_us']} us (half load, uniform keys)")
+st = storage
+print(f"storage micro: 1-day window ({st['window_1day_us']['rows']:.0f} rows) 10 -> 10^5 services {st['window_1day_us']['ratio']}x, active ({st['active_us']['rows']:.0f} row) {st['active_us']['ratio']}x")
+print(f"REST (anonymous active, one fixed key) alone p50 {cometd['rest_alone']['p50_us']} us p99 {cometd['rest_alone']['p99_us']} us; with {cometd['clients']} held CometD clients p50 {cometd['rest_with_clients']['p50_us']} us p99 {cometd['rest_with_clients']['p99_us']} us")
+hm = history["window_3month_us"]
+print(f"history micro: 3-month window ({hm['rows']:.0f} rows) at 30 -> 10^5 records {hm['30']:.1f} -> {hm['100000']:.1f} us, {hm['ratio']}x")
 print(f"import: {r['import_services_per_s']} services/s; contextd RSS serving: {r['contextd_rss_kb'] // 1024} MiB")
 print(f"figures: {sys.argv[1]}")
 PY

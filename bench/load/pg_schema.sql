@@ -7,7 +7,8 @@ CREATE TABLE services (
   service_type text,
   started_ms bigint NOT NULL,
   completed_ms bigint,
-  doc jsonb NOT NULL
+  doc jsonb NOT NULL,     -- what the reads return: started and completed data
+  attached jsonb          -- attached data (the Offer), stored and not returned, as in contextd
 );
 CREATE TABLE states (
   service_id bigint NOT NULL,

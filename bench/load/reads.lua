@@ -1,7 +1,8 @@
--- wrk script: the IVR read mix against contextd, a third each, over random keys:
+-- wrk script: the IVR read mix against contextd, a third each, every request drawing a fresh key
+-- uniformly over the whole key space (as pgbench's `random()` does per transaction; no hot set):
 -- anonymous active; customer active with active_states=true; customer 30-day history.
 -- Arguments: customers keys end_ms [delay_ms]
-local customers, keys, end_ms, delay_ms
+local customers, keys, from, to, delay_ms
 
 local function iso(ms)
   local s = math.floor(ms / 1000)
@@ -11,31 +12,25 @@ end
 function init(args)
   customers = tonumber(args[1])
   keys = tonumber(args[2])
-  end_ms = tonumber(args[3])
+  local end_ms = tonumber(args[3])
   delay_ms = tonumber(args[4] or "0")
   math.randomseed(os.time() + (tonumber(tostring({}):sub(8), 16) or 0))
-  requests = {}
-  local from, to = iso(end_ms - 30 * 86400000), iso(end_ms)
-  for i = 1, 3000 do
-    local path
-    local kind = i % 3
-    if kind == 0 then
-      path = string.format("/genesys/1/cs/services/anonymous/%%2B1408%07d/active", math.random(0, keys - 1))
-    elseif kind == 1 then
-      path = string.format("/genesys/1/cs/customers/C%07d/services/active?active_states=true",
-                           math.random(0, customers - 1))
-    else
-      path = string.format("/genesys/1/cs/customers/C%07d/services?started_from=%s&started_to=%s",
-                           math.random(0, customers - 1), from, to)
-    end
-    requests[i] = wrk.format("GET", path)
-  end
-  n = 0
+  from, to = iso(end_ms - 30 * 86400000), iso(end_ms)
 end
 
 function request()
-  n = n % #requests + 1
-  return requests[n]
+  local kind = math.random(0, 2)
+  local path
+  if kind == 0 then
+    path = string.format("/genesys/1/cs/services/anonymous/%%2B1408%07d/active", math.random(0, keys - 1))
+  elseif kind == 1 then
+    path = string.format("/genesys/1/cs/customers/C%07d/services/active?active_states=true",
+                         math.random(0, customers - 1))
+  else
+    path = string.format("/genesys/1/cs/customers/C%07d/services?started_from=%s&started_to=%s",
+                         math.random(0, customers - 1), from, to)
+  end
+  return wrk.format("GET", path)
 end
 
 function delay()

@@ -1,9 +1,14 @@
 -- Shared by the wrk scripts: prints one RESULT line of JSON that bench/run.sh reads.
+-- "ok" counts only the replies with a 2xx/3xx status (wrk counts 4xx/5xx in errors.status) and
+-- "rps" is ok / seconds: an error never counts as throughput. "errors" is every failure
+-- (connect, read, write, status, timeout); bench/run.sh fails the run on any.
 function done(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write +
-                 summary.errors.status + summary.errors.timeout
+  local e = summary.errors
+  local errors = e.connect + e.read + e.write + e.status + e.timeout
+  local ok = summary.requests - e.status
+  local seconds = summary.duration / 1e6
   io.write(string.format(
-    'RESULT {"requests":%d,"seconds":%.3f,"rps":%.1f,"errors":%d,"p50_us":%d,"p99_us":%d,"p999_us":%d}\n',
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), errors,
+    'RESULT {"requests":%d,"ok":%d,"seconds":%.3f,"rps":%.1f,"errors":%d,"mean_us":%d,"p50_us":%d,"p99_us":%d,"p999_us":%d}\n',
+    summary.requests, ok, seconds, ok / seconds, errors, latency.mean,
     latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
 end
