@@ -2,6 +2,8 @@
 // names and its session stays there: users, interactions and the history Complete writes in
 // one tenant are invisible and inoperable from another.
 
+#include <tuple>
+
 #include "query/history.h"
 #include "query/workspace.h"
 #include "tests/server/basic_auth.h"
@@ -17,12 +19,16 @@ class WorkspaceTenantsTest : public ServerTest {
  protected:
   void SetUp() override {}
 
-  // Signs in (optionally in `tenant`); the cookie header, or "" when refused.
-  std::string SignIn(const std::string& user, const std::string& password,
-                     const std::string& tenant = "") {
+  // GET /api/v2/me with Basic credentials (and the tenant's header unless it is "").
+  HttpReply Me(const std::string& user, const std::string& password, const std::string& tenant) {
     std::vector<std::string> headers = {BasicAuth(user, password)};
     if (!tenant.empty()) headers.push_back("ContactCenterId: " + tenant);
-    HttpReply r = client_->Request("GET", "/api/v2/me", "", headers);
+    return client_->Request("GET", "/api/v2/me", "", headers);
+  }
+  // Signs in; the cookie header, or "" when refused.
+  std::string SignIn(const std::string& user, const std::string& password,
+                     const std::string& tenant = "") {
+    HttpReply r = Me(user, password, tenant);
     if (r.status != 200) return "";
     const std::string& set = r.headers["set-cookie"];
     return "Cookie: " + set.substr(0, set.find(';'));
@@ -70,11 +76,15 @@ TEST_F(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
   Ready(ann);
   Ready(acme_ann);
 
-  // Credentials belong to one tenant.
-  EXPECT_EQ(SignIn("root", "secret", "acme"), "");
-  EXPECT_EQ(SignIn("boss", "boss-pw"), "");
-  EXPECT_EQ(SignIn("ann", "pw", "acme"), "");
-  EXPECT_EQ(SignIn("ann", "acme-pw"), "");
+  // Credentials belong to one tenant: elsewhere they are unknown (401, no session).
+  for (const auto& [user, password, tenant] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"root", "secret", "acme"}, {"boss", "boss-pw", ""}, {"ann", "pw", "acme"},
+           {"ann", "acme-pw", ""}}) {
+    HttpReply r = Me(user, password, tenant);
+    EXPECT_EQ(r.status, 401) << user << " in '" << tenant << "': " << r.body;
+    EXPECT_EQ(r.headers.count("set-cookie"), 0u);
+  }
   HttpReply users = Get("/api/v2/users", boss);
   ASSERT_EQ(users.status, 200);
   EXPECT_EQ(users.body.find("root"), std::string::npos) << users.body;
