@@ -10,7 +10,8 @@
 namespace contextd::testing {
 
 ServerProcess::ServerProcess(const std::string& binary, const std::string& data_dir,
-                             const std::vector<std::string>& extra_args) {
+                             const std::vector<std::string>& extra_args,
+                             const std::vector<std::string>& env) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {binary, "--port", "0", "--data-dir", data_dir};
@@ -18,15 +19,28 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& data_
   bool keys = false;
   for (const std::string& a : extra_args) keys = keys || a.rfind("--admin-key", 0) == 0;
   if (!keys) args.push_back("--no-auth");
+  // Built before fork: the child only calls async-signal-safe functions.
+  std::vector<std::string> environment = env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    bool replaced = false;
+    for (const std::string& set : env) {
+      replaced = replaced || entry.compare(0, set.find('=') + 1, set, 0, set.find('=') + 1) == 0;
+    }
+    if (!replaced) environment.push_back(entry);
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (std::string& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
+    execve(binary.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   close(out[1]);
