@@ -9,7 +9,7 @@
 #   pgbench's random() per transaction): no hot set;
 # - only 2xx replies count as throughput; any error (non-2xx, socket error, timeout, a failed
 #   pgbench transaction) or an implausible figure fails the run;
-# - both sides return the same rows and fields (checked on a sample of keys before the load);
+# - both sides return the same rows and fields (checked on 600 requests the load script draws);
 # - pgbench writes no per-transaction log (it would cost the shared cores), so PostgreSQL's
 #   latency is its mean; throughput and CPU per request are the compared figures;
 # - the machine is shared and noisy: each comparison runs in ROUNDS interleaved rounds whose
@@ -184,6 +184,13 @@ if problems:
     sys.exit(f"{what}: " + "; ".join(problems))
 PY
 }
+check_replies() {  # WHAT RESULT-JSON: the load got the replies same_rows.py checked (mean size +-15%)
+  python3 -c "
+import json, sys
+got, want = json.loads(sys.argv[2])['reply_bytes'], float(sys.argv[3])
+sys.exit(abs(got - want) > 0.15 * want)" "$@" "$sample_reply_bytes" ||
+    { say "FAILED: $1: mean reply $(json_get "$2" "['reply_bytes']") bytes, the checked sample's $sample_reply_bytes"; exit 1; }
+}
 rotate() {  # ROUND WORDS...: the words rotated left by ROUND
   local r=$1; shift
   local n=$#
@@ -268,11 +275,14 @@ pg_pid=$(head -1 "$pgdir/postmaster.pid")
 start_contextd "$work/db" "$work/contextd.log"
 port=$cport
 url="http://127.0.0.1:$port"
-say "same rows: contextd and PostgreSQL answer sampled keys of each read alike"
-python3 "$load/same_rows.py" "$url" "$reader" "$pgport" "$customers" "$keys" "$end_ms" 200 >&2 ||
-  { say "FAILED: contextd and PostgreSQL answer differently"; exit 1; }
 api_key=$reader
 warm_up "$url" "$customers" "$keys"
+say "same rows: contextd and PostgreSQL answer the load's requests alike"
+# The requests checked are those the load's own script draws: a short run records them.
+api_key=$reader duration=1 wrk_run "$load/reads.lua" "$url" 2 -- "$customers" "$keys" "$end_ms" 0 \
+  "$work/paths" >/dev/null
+sample_reply_bytes=$(python3 "$load/same_rows.py" "$url" "$reader" "$pgport" "$customers" "$keys" "$end_ms" "$work/paths") ||
+  { say "FAILED: the check of the load's requests (above)"; exit 1; }
 server_side() {  # PORT: the read routes' server-side figures since the last reset
   python3 -c "import json; print(json.dumps({r: json.loads(x) for r, x in zip(['anonymous_active','customer_active','customer_history'], ['$(latency "$1" 'GET /genesys/1/cs/services/anonymous/:key/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services/active')', '$(latency "$1" 'GET /genesys/1/cs/customers/:cid/services')'])}))"
 }
@@ -291,6 +301,7 @@ run_reads() {  # SIDE: appends the run's result to SIDE's array
     fixed) r=$(api_key= measured "$ceiling_pid" wrk_run "$load/fixed.lua" "http://127.0.0.1:$ceiling_port/" "$conns") ;;
   esac
   check_run "reads, $1" "$r" 1000
+  [ "$1" = contextd ] && check_replies "reads, contextd" "$r"
   eval "${1}_runs+=(\"\$r\")"
 }
 
@@ -324,6 +335,7 @@ h_runs=()
 for _ in $(seq "$rounds"); do
   r=$(api_key=$reader measured "$cpid" wrk_run "$load/reads.lua" "$url" "$half_conns" -- "${read_args[@]}" 2)
   check_run "reads at half load" "$r" 100
+  check_replies "reads at half load" "$r"
   h_runs+=("$r")
 done
 half=$(median "${h_runs[@]}")
@@ -336,6 +348,7 @@ run_auth() {  # with_key|without_key
   [ "$1" = without_key ] && key=
   r=$(api_key=$key measured "$cpid" wrk_run "$load/reads.lua" "$url" "$conns" -- "${read_args[@]}")
   check_run "reads $1" "$r" 1000
+  check_replies "reads $1" "$r"
   eval "${1}_runs+=(\"\$r\")"
 }
 for round in $(seq 0 $((rounds - 1))); do

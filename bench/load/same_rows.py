@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
 """Checks that contextd and PostgreSQL answer the bench's read mix with the same rows and fields.
 
-Usage: same_rows.py CONTEXTD_URL API_KEY PGPORT CUSTOMERS KEYS END_MS [SAMPLES]
+Usage: same_rows.py CONTEXTD_URL API_KEY PGPORT CUSTOMERS KEYS END_MS PATHS_FILE
 
-For SAMPLES random keys of each query (anonymous active, customer active with active states,
-customer 30-day history) it sends contextd the request bench/load/reads.lua sends and
-PostgreSQL the very SQL file pgbench runs (its `\\set` draw replaced by the key), and compares
-the services in order, field by field: ids, owner, contact key, type, start and completion
-times and data, active states. contextd must return no field that PostgreSQL does not (its
-attached data stays out of the reply, as PostgreSQL's `attached` column stays out of its
-SELECT). Exits 1 on any difference or when too few samples have rows to compare.
+PATHS_FILE holds request targets recorded by bench/load/reads.lua (the very requests the load
+sends). Each must match one of the three reads exactly (anonymous active, customer active with
+active states, customer 30-day history: the templates below); it is sent to contextd, and the SQL
+file pgbench runs for that read (its `\set` draw replaced by the request's key) to PostgreSQL.
+The services are compared in order, field by field: ids, owner, contact key, type, start and
+completion times and data, active states. contextd must return no field that PostgreSQL does not
+(its attached data stays out of the reply, as PostgreSQL's `attached` column stays out of its
+SELECT). The recorded keys must look drawn uniformly over the whole key space (mostly distinct,
+mean near the middle): a hot set fails. Exits 1 on any difference, on a request it does not
+know, on draws that are not uniform, or when too few requests of a read have rows to compare. Prints the mean size of contextd's replies (status line, headers,
+body) for the load runs to be compared with.
 """
 
 import datetime
 import http.client
 import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -63,55 +66,76 @@ def iso(ms_value):
 
 
 def main():
-    url, api_key, pgport = sys.argv[1], sys.argv[2], sys.argv[3]
-    customers, keys, end_ms = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-    samples = int(sys.argv[7]) if len(sys.argv) > 7 else 200
-    rnd = random.Random()
-    window = f"started_from={iso(end_ms - 30 * 86400000)}&started_to={iso(end_ms)}"
-    kinds = [  # (SQL file, its variable, range, contextd path of the drawn number)
-        ("pg_anonymous_active.sql", "k", keys,
-         lambda n: "/genesys/1/cs/services/anonymous/" + urllib.parse.quote(f"+1408{n:07d}") + "/active"),
-        ("pg_customer_active.sql", "c", customers,
-         lambda n: f"/genesys/1/cs/customers/C{n:07d}/services/active?active_states=true"),
-        ("pg_customer_history.sql", "c", customers,
-         lambda n: f"/genesys/1/cs/customers/C{n:07d}/services?{window}"),
+    url, api_key, pgport = sys.argv[1:4]
+    customers, keys, end_ms = (int(a) for a in sys.argv[4:7])
+    paths_file = sys.argv[7]
+    window = re.escape(f"started_from={iso(end_ms - 30 * 86400000)}&started_to={iso(end_ms)}")
+    reads = [  # (SQL file, its variable, the request target with the drawn number)
+        ("pg_anonymous_active.sql", "k", r"/genesys/1/cs/services/anonymous/%2B1408(\d{7})/active"),
+        ("pg_customer_active.sql", "c", r"/genesys/1/cs/customers/C(\d{7})/services/active\?active_states=true"),
+        ("pg_customer_history.sql", "c", r"/genesys/1/cs/customers/C(\d{7})/services\?" + window),
     ]
+    space = {"k": keys, "c": customers}
+    drawn = {sql_file: [] for sql_file, _, _ in reads}
+    for path in open(paths_file).read().split():
+        for sql_file, _, template in reads:
+            m = re.fullmatch(template, path)
+            if m:
+                drawn[sql_file].append((path, int(m.group(1))))
+                break
+        else:
+            raise SystemExit(f"the load sends a request this check does not know: {path}")
     host = urllib.parse.urlparse(url)
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
-    compared = rows = 0
-    for sql_file, var, limit, path in kinds:
+    compared = rows = reply_bytes = 0
+    for sql_file, var, _ in reads:
+        sample = drawn[sql_file]
+        if len(sample) < 50:
+            raise SystemExit(f"{sql_file}: only {len(sample)} recorded requests")
+        # Uniform over [0, space): the mean draw is space/2 give or take 0.29*space/sqrt(n), and
+        # with space >> n nearly every draw is new. Five standard errors of slack.
+        numbers = [n for _, n in sample]
+        mean = sum(numbers) / len(numbers) / space[var]
+        if abs(mean - 0.5) > 5 * 0.29 / len(numbers) ** 0.5 or max(numbers) >= space[var] or (
+                space[var] >= 100 * len(numbers) and len(set(numbers)) < 0.9 * len(numbers)):
+            raise SystemExit(f"{sql_file}: the load's keys are not drawn uniformly over 0..{space[var] - 1} "
+                             f"(mean {mean:.3f} of the range, {len(set(numbers))} distinct of {len(numbers)})")
         sql = open(os.path.join(LOAD, sql_file)).read()
         sql = re.sub(r"^\\set .*$", "", sql, flags=re.M).strip().rstrip(";")
-        drawn = [rnd.randrange(limit) for _ in range(samples)]
         statements = []
-        for n in drawn:
+        for _, n in sample:
             q = sql.replace(f":{var}::text", f"'{n}'").replace(":end_ms", str(end_ms))
             statements.append(f"SELECT coalesce(jsonb_agg(t), '[]') FROM ({q}) t;")
         out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", pgport, "-U", "bench", "-d", "bench",
                               "-At", "-v", "ON_ERROR_STOP=1"], input="\n".join(statements),
                              capture_output=True, text=True, check=True).stdout.splitlines()
-        if len(out) != len(drawn):
-            raise SystemExit(f"{sql_file}: {len(out)} answers for {len(drawn)} queries")
+        if len(out) != len(sample):
+            raise SystemExit(f"{sql_file}: {len(out)} answers for {len(sample)} queries")
         non_empty = 0
-        for n, pg_json in zip(drawn, out):
+        for (path, n), pg_json in zip(sample, out):
             customer = f"C{n:07d}" if var == "c" else None
             want = [from_postgresql(r, customer) for r in json.loads(pg_json)]
-            conn.request("GET", path(n), headers={"X-Api-Key": api_key} if api_key else {})
+            conn.request("GET", path, headers={"X-Api-Key": api_key} if api_key else {})
             res = conn.getresponse()
             body = res.read()
+            head = f"HTTP/1.1 {res.status} {res.reason}\r\n" + "".join(
+                f"{k}: {v}\r\n" for k, v in res.getheaders()) + "\r\n"
+            reply_bytes += len(head) + len(body)
             if res.status != 200:
-                raise SystemExit(f"contextd {path(n)}: {res.status} {body[:200]!r}")
+                raise SystemExit(f"contextd {path}: {res.status} {body[:200]!r}")
             got = [from_contextd(s) for s in json.loads(body)]
             if got != want:
-                raise SystemExit(f"DIFFERENT ROWS for {path(n)} ({sql_file}):\n"
+                raise SystemExit(f"DIFFERENT ROWS for {path} ({sql_file}):\n"
                                  f"  contextd:   {got}\n  PostgreSQL: {want}")
             compared += 1
             rows += len(got)
             non_empty += bool(got)
-        if non_empty < samples // 10:
-            raise SystemExit(f"{sql_file}: only {non_empty} of {samples} samples have rows: "
+        if non_empty < len(sample) // 10:
+            raise SystemExit(f"{sql_file}: only {non_empty} of {len(sample)} requests have rows: "
                              "the comparison says too little")
-    print(f"same rows: {compared} queries, {rows} services compared field by field")
+    print(f"same rows: {compared} recorded requests of the load, {rows} services compared field "
+          "by field", file=sys.stderr)
+    print(round(reply_bytes / compared, 1))
 
 
 if __name__ == "__main__":
