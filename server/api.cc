@@ -32,9 +32,6 @@ constexpr char kNotFoundException[] =
 constexpr char kResourceException[] =
     "com.genesyslab.gsg.services.contextservices.exceptions.ContextServicesExceptionResource";
 
-// The largest service id: ids stay below 2^53 so JavaScript clients read them exactly.
-constexpr uint64_t kMaxServiceId = (uint64_t{1} << 53) - 1;
-
 ApiResponse ErrorBody(int http_status, std::string_view message, Dialect dialect,
                       const char* exception = kResourceException) {
   ApiResponse r;
@@ -174,7 +171,7 @@ std::optional<T> PathId(std::string_view text, T max) {
 }
 
 absl::StatusOr<uint64_t> ServiceId(std::string_view text) {
-  std::optional<uint64_t> id = PathId<uint64_t>(text, kMaxServiceId);
+  std::optional<uint64_t> id = PathId<uint64_t>(text, storage::kMaxId);
   if (!id || *id == 0) {
     return absl::NotFoundError("There are no service found for : " + std::string(text));
   }

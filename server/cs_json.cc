@@ -446,7 +446,7 @@ absl::StatusOr<storage::Service> ParseServiceRecord(Value json) {
   bool have_started = false;
   for (auto& [name, value] : json.object) {
     if (name == "service_id") {
-      ASSIGN_OR_RETURN(int64_t id, IntField(value, name, (int64_t{1} << 53) - 1));
+      ASSIGN_OR_RETURN(int64_t id, IntField(value, name, static_cast<int64_t>(storage::kMaxId)));
       s.service_id = static_cast<uint64_t>(id);
     } else if (name == "customer_id" || name == "contact_key") {
       if (value.kind != Value::Kind::kString || value.string_value.empty()) {

@@ -13,6 +13,10 @@ namespace contextd::storage {
 // Milliseconds since the Unix epoch, UTC.
 using TimeMs = int64_t;
 
+// The largest id of a service or an interaction, 2^53-1: ids are JSON numbers, and JavaScript
+// clients read integers exactly only up to this one. No id above it is stored or handed out.
+inline constexpr uint64_t kMaxId = (uint64_t{1} << 53) - 1;
+
 // A half-open time window [from_ms, to_ms).
 struct TimeRange {
   TimeMs from_ms = std::numeric_limits<TimeMs>::min();

@@ -511,9 +511,13 @@ class RocksDbStore final : public Store {
     return DecodeService(ToView(value));
   }
 
-  // Returns the first of `n` consecutive fresh ids of `counter`.
+  // Returns the first of `n` consecutive fresh ids of `counter`; OutOfRange when they would
+  // pass kMaxId (the sequence is used up: nothing is handed out).
   absl::StatusOr<uint64_t> TakeIds(IdCounter& counter, uint64_t n) {
     std::lock_guard<std::mutex> lock(counter.mu);
+    if (counter.next > kMaxId || kMaxId - counter.next < n - 1) {
+      return absl::OutOfRangeError("no ids left: ids stay at or below 2^53-1 (9007199254740991)");
+    }
     if (counter.limit - counter.next < n) {
       RETURN_IF_ERROR(PersistIdLimit(counter, ((counter.next + n) / kIdBlock + 1) * kIdBlock));
     }
