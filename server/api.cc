@@ -238,6 +238,9 @@ ApiResponse Metrics(query::Engine&, const Call& c) {
   if (c.workspace.cometd != nullptr) {
     gauge("contextd_cometd_clients", "gauge", "CometD clients known (handshaken, not expired).",
           static_cast<double>(c.workspace.cometd->clients()));
+    gauge("contextd_cometd_held_connects", "gauge",
+          "CometD connects held open until a message or the hold time.",
+          static_cast<double>(c.workspace.cometd->held_connects()));
   }
   if (c.store != nullptr) {
     if (absl::StatusOr<storage::StoreStats> s = c.store->Stats(); s.ok()) {

@@ -152,6 +152,13 @@ size_t Cometd::clients() {
   return clients_.size();
 }
 
+size_t Cometd::held_connects() {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t held = 0;
+  for (const auto& [id, c] : clients_) held += c.held ? 1 : 0;
+  return held;
+}
+
 void Cometd::Flush(Client& client) {
   if (!client.held) return;
   std::vector<std::string> items;

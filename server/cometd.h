@@ -45,6 +45,9 @@ class Cometd final : public query::WorkspaceListener {
   // Clients currently known.
   size_t clients();
 
+  // Connects currently held (parked until a message or the hold time).
+  size_t held_connects();
+
   // Completes every held connect now and holds none from here on (the server is stopping:
   // clients get their replies before the connections close).
   void ReleaseAll();

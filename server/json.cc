@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "server/uri.h"
 #include "simdjson.h"
 
 namespace contextd::server {
@@ -168,8 +169,21 @@ void JsonWriter::String(std::string_view s) {
   Separate();
   static constexpr char kHex[] = "0123456789abcdef";
   out_->push_back('"');
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      // A valid UTF-8 sequence is copied; any other byte (a message quoting raw input) becomes
+      // U+FFFD, so the output stays valid JSON.
+      const size_t n = (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : (u & 0xf8) == 0xf0 ? 4 : 0;
+      if (n > 0 && i + n <= s.size() && IsValidUtf8(s.substr(i, n))) {
+        out_->append(s.substr(i, n));
+        i += n - 1;
+      } else {
+        out_->append("\xEF\xBF\xBD");
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out_->append("\\\"");

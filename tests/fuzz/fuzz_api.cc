@@ -1,14 +1,28 @@
 // libFuzzer target: the whole API, every route and body parser behind it (the Workspace's
 // included), on a real RocksDB store in a temporary directory. An input is
 // "METHOD TARGET\nBODY"; it is sent once as an admin (API key checks off) and once by a
-// signed-in Workspace admin and agent (JSESSIONID). Any input gets a reply, never a crash.
+// signed-in Workspace admin and agent (JSESSIONID). Any input gets a reply, never a crash,
+// and never an internal error: a reply (a held one's too) with status 500, a JSON reply that
+// is not JSON, an error reply without its dialect's error shape, or a 405 without its allowed
+// methods aborts.
+//
+// The store starts with resources the seeds (corpus/api) address: in a target or body, $S is
+// a service with an active state $T and an active task $K, $T2 another active state of it
+// (to transition from), $T3 and $K3 a state and task to end, $D a service to delete, $E one
+// to end, $A an anonymous service (contact key 408) to associate, $I a Workspace interaction.
+// So every route reaches its handler's work, whatever order the seeds run in.
+// With FUZZ_API_ROUTES=1 in the environment it lists, at exit, the routes no input reached
+// (past routing and access checks) and then fails: run.sh runs the seeds so first.
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "query/access.h"
 #include "query/engine.h"
@@ -17,6 +31,8 @@
 #include "server/api.h"
 #include "server/cometd.h"
 #include "server/latency.h"
+#include "server/uri.h"
+#include "simdjson.h"
 #include "storage/rocksdb_store.h"
 
 namespace {
@@ -49,7 +65,90 @@ struct World {
                                         server::AccessPolicy{access.get(), /*open=*/true},
                                         server::WorkspaceBackend{workspace.get(), cometd.get(), false},
                                         store.get());
+    Setup();
   }
+
+  // Creates the resources the seeds name ($S, $T, ...); aborts if one cannot be made.
+  void Setup() {
+    const std::string cs = "/genesys/1/cs/services/";
+    auto id = [&](std::string_view method, const std::string& target, std::string_view body,
+                  const char* field, bool session = false) {
+      server::ApiResponse r = Send(method, target, body, session);
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      if (r.status >= 300 || parser.parse(r.body).get(doc) != simdjson::SUCCESS) {
+        fprintf(stderr, "fuzz_api set-up: %.*s %s: %d %s\n", static_cast<int>(method.size()),
+                method.data(), target.c_str(), r.status, r.body.c_str());
+        abort();
+      }
+      for (std::string_view key : {std::string_view("interaction"), std::string_view(field)}) {
+        if (simdjson::dom::element inner; doc[key].get(inner) == simdjson::SUCCESS) doc = inner;
+      }
+      if (int64_t n; doc.get_int64().get(n) == simdjson::SUCCESS) return std::to_string(n);
+      if (std::string_view v; doc.get_string().get(v) == simdjson::SUCCESS) return std::string(v);
+      fprintf(stderr, "fuzz_api set-up: no %s in %s\n", field, r.body.c_str());
+      abort();
+    };
+    const std::string start = cs + "start";
+    ids["$S"] = id("POST", start, R"({"customer_id":"C1","contact_key":"408","Offer":{"a":1}})",
+                   "service_id");
+    const std::string s = cs + ids["$S"];
+    ids["$T"] = id("POST", s + "/states/start", R"({"state_type":"InQueue"})", "state_id");
+    ids["$T2"] = id("POST", s + "/states/start", R"({"state_type":"Wait"})", "state_id");
+    ids["$T3"] = id("POST", s + "/states/start", R"({"state_type":"Gone"})", "state_id");
+    ids["$K"] = id("POST", s + "/tasks/start", R"({"task_type":"Callback"})", "task_id");
+    ids["$K3"] = id("POST", s + "/tasks/start", R"({"task_type":"Gone"})", "task_id");
+    ids["$D"] = id("POST", start, R"({"customer_id":"C1"})", "service_id");
+    ids["$E"] = id("POST", start, R"({"customer_id":"C1"})", "service_id");
+    ids["$A"] = id("POST", start, R"({"contact_key":"408"})", "service_id");
+    ids["$I"] = id("POST", "/api/v2/interactions",
+                   R"({"mediatype":"email","userData":{"CustomerID":"C1"}})", "id", true);
+    // A CometD client ($C) of the signed-in user: a connect of it is held.
+    server::ApiResponse hs = Send("POST", "/api/v2/notifications/handshake",
+                                  R"([{"id":"1","channel":"/meta/handshake"}])", true);
+    simdjson::dom::parser parser;
+    std::string_view client;
+    if (parser.parse(hs.body).at(0)["clientId"].get_string().get(client) != simdjson::SUCCESS) {
+      fprintf(stderr, "fuzz_api set-up: handshake: %s\n", hs.body.c_str());
+      abort();
+    }
+    ids["$C"] = std::string(client);
+  }
+
+  server::ApiResponse Send(std::string_view method, std::string_view target, std::string_view body,
+                           bool session) {
+    server::ApiRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    request.now_ms = 1700000000000;
+    const std::vector<std::pair<std::string, std::string>> headers = {{"cookie", cookie}};
+    request.headers = session ? &headers : nullptr;
+    return api->Handle(request);
+  }
+
+  // `in` with every $X the set-up defined replaced by its id.
+  std::string Expand(std::string_view in) const {
+    std::string out;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '$') {
+        // The longest name first ($T2 before $T).
+        const std::map<std::string, std::string>::const_reverse_iterator end = ids.rend();
+        auto it = ids.rbegin();
+        for (; it != end; ++it) {
+          if (in.substr(i, it->first.size()) == it->first) break;
+        }
+        if (it != end) {
+          out += it->second;
+          i += it->first.size() - 1;
+          continue;
+        }
+      }
+      out += in[i];
+    }
+    return out;
+  }
+
   std::unique_ptr<storage::Store> store;
   std::unique_ptr<query::Engine> engine;
   std::unique_ptr<query::History> history;
@@ -59,30 +158,138 @@ struct World {
   std::unique_ptr<server::RouteLatencies> latencies;
   std::unique_ptr<server::Api> api;
   std::string cookie;
+  std::map<std::string, std::string> ids;  // "$S" -> "1", ...
 };
+
+// Which error shape a reply to `target` must have: the served route's dialect, else the
+// dialect of the path's first segment (as Api::Handle picks it).
+server::Dialect DialectOf(std::string_view target, int route) {
+  using server::Dialect;
+  std::string first;
+  if (route >= 0) {
+    static const std::vector<std::string> names = server::Api::RouteNames();
+    const std::string& name = names[static_cast<size_t>(route)];
+    const std::string_view pattern = std::string_view(name).substr(name.find(' ') + 2);
+    first = std::string(pattern.substr(0, pattern.find('/')));
+    if (first == "health" || first == "ready" || first == "metrics" || first == "ui") {
+      return Dialect::kNative;
+    }
+  } else if (absl::StatusOr<server::Target> t = server::ParseTarget(target);
+             t.ok() && !t->segments.empty()) {
+    first = t->segments[0];
+  }
+  if (first == "contextd") return Dialect::kNative;
+  if (first == "prweb") return Dialect::kPega;
+  if (first == "lcm") return Dialect::kLcm;
+  if (first == "api") return Dialect::kWorkspace;
+  return Dialect::kGenesys;
+}
+
+// Aborts unless `reply` (to `method target`) is a valid reply of its dialect.
+void Check(const server::ApiResponse& reply, std::string_view method, std::string_view target) {
+  auto fail = [&](const char* why) {
+    fprintf(stderr, "fuzz_api: %s: %.*s %.*s -> %d %s\n", why, static_cast<int>(method.size()),
+            method.data(), static_cast<int>(target.size()), target.data(), reply.status,
+            reply.body.c_str());
+    abort();
+  };
+  if (reply.status == 500) fail("internal error");
+  if (reply.status < 100 || reply.status > 599) fail("no HTTP status");
+  if (reply.status == 405 && reply.allow.empty()) fail("405 without the allowed methods");
+  if (!reply.content_type.empty() || reply.body.empty()) return;
+  static simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(reply.body).get(doc) != simdjson::SUCCESS) fail("a JSON reply is not JSON");
+  if (reply.status < 400) return;
+  auto text = [&](simdjson::dom::element e, const char* key) {
+    std::string_view v;
+    return e[key].get_string().get(v) == simdjson::SUCCESS;
+  };
+  bool shaped = false;
+  switch (DialectOf(target, reply.route)) {
+    case server::Dialect::kGenesys:
+      shaped = text(doc, "message") && text(doc, "exception");
+      break;
+    case server::Dialect::kNative:
+      shaped = text(doc, "message");
+      break;
+    case server::Dialect::kPega: {
+      std::string_view status;
+      shaped = doc["Status"].get_string().get(status) == simdjson::SUCCESS && status == "ERROR" &&
+               text(doc, "Message");
+      break;
+    }
+    case server::Dialect::kLcm: {
+      simdjson::dom::element error;
+      std::string_view type;
+      shaped = doc["message"]["error"].get(error) == simdjson::SUCCESS &&
+               error["errorType"].get_string().get(type) == simdjson::SUCCESS && type == "WS_Error";
+      break;
+    }
+    case server::Dialect::kWorkspace: {  // {"statusCode":N,...}, or an operation's error
+      int64_t code;
+      std::string_view status;
+      shaped = (doc["statusCode"].get_int64().get(code) == simdjson::SUCCESS && code != 0) ||
+               (doc["status"].get_string().get(status) == simdjson::SUCCESS && status == "error" &&
+                text(doc, "errorDescription"));
+      break;
+    }
+  }
+  if (!shaped) fail("an error reply without its dialect's error shape");
+}
+
+// Which routes an input reached (indexes of Api::RouteNames()).
+std::vector<bool>& Reached() {
+  static std::vector<bool>* reached = [] {  // never destroyed: the exit handler reads it
+    if (const char* env = getenv("FUZZ_API_ROUTES"); env != nullptr && env[0] == '1') {
+      atexit([] {
+        const std::vector<std::string> names = server::Api::RouteNames();
+        size_t missed = 0;
+        for (size_t i = 0; i < names.size(); ++i) {
+          if (Reached()[i]) continue;
+          fprintf(stderr, "fuzz_api: no input reached %s\n", names[i].c_str());
+          ++missed;
+        }
+        fprintf(stderr, "fuzz_api: inputs reached %zu of %zu routes\n", names.size() - missed,
+                names.size());
+        if (missed > 0) _Exit(1);
+      });
+    }
+    return new std::vector<bool>(server::Api::RouteNames().size());
+  }();
+  return *reached;
+}
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World* world = new World();
-  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  const std::string in = world->Expand(std::string_view(reinterpret_cast<const char*>(data), size));
   const size_t eol = in.find('\n');
-  const std::string_view line = in.substr(0, eol);
+  const std::string_view line = std::string_view(in).substr(0, eol);
   const size_t space = line.find(' ');
   if (space == std::string_view::npos) return 0;
-  server::ApiRequest request;
-  request.method = line.substr(0, space);
-  request.target = line.substr(space + 1);
-  if (request.target.empty() || request.target.front() != '/') return 0;
-  request.body = eol == std::string_view::npos ? std::string_view() : in.substr(eol + 1);
-  request.now_ms = 1700000000000;
-  const std::vector<std::pair<std::string, std::string>> headers = {{"cookie", world->cookie}};
+  const std::string_view method = line.substr(0, space);
+  const std::string_view target = line.substr(space + 1);
+  if (target.empty() || target.front() != '/') return 0;
+  const std::string_view body =
+      eol == std::string::npos ? std::string_view() : std::string_view(in).substr(eol + 1);
   for (bool session : {false, true}) {
-    request.headers = session ? &headers : nullptr;
-    server::ApiResponse reply = world->api->Handle(request);
+    server::ApiResponse reply = world->Send(method, target, body, session);
+    if (reply.route >= 0 && reply.status != 401 && reply.status != 403) {
+      Reached()[static_cast<size_t>(reply.route)] = true;
+    }
     if (reply.hold) {
-      reply.hold([](server::ApiResponse) { return true; }, /*now=*/false);
-      reply.hold([](server::ApiResponse) { return true; }, /*now=*/true);
+      // Copies: a held reply may be completed on the CometD sweeper's thread.
+      auto check = [method = std::string(method),
+                    target = std::string(target)](server::ApiResponse r) {
+        Check(r, method, target);
+        return true;
+      };
+      reply.hold(check, /*now=*/false);
+      reply.hold(check, /*now=*/true);
+    } else {
+      Check(reply, method, target);
     }
   }
   return 0;

@@ -98,5 +98,17 @@ TEST(JsonTest, EscapesControlCharacters) {
   EXPECT_EQ(out, R"("\b\f\r\t\u001f\u0000")");
 }
 
+TEST(JsonTest, WritesInvalidUtf8AsReplacementCharacters) {
+  // An error message may quote raw request bytes: the reply must still be valid JSON.
+  std::string out;
+  JsonWriter w(&out);
+  w.String("caf\xc3\xa9 \xf0\x9f\x98\x80 conte\x81td \xed\xa0\x80 \xc0\xaf end\xc3");
+  EXPECT_EQ(
+      out,
+      "\"caf\xc3\xa9 \xf0\x9f\x98\x80 conte\xef\xbf\xbdtd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+      "\xef\xbf\xbd\xef\xbf\xbd end\xef\xbf\xbd\"");
+  EXPECT_TRUE(ParseJson("[" + out + "]").ok()) << out;
+}
+
 }  // namespace
 }  // namespace contextd::server

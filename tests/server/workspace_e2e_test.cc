@@ -89,6 +89,19 @@ class WorkspaceTest : public ServerTest {
     return Post("/api/v2/me/interactions/" + id, body, cookie, via);
   }
 
+  // Waits (5 s at most) until the server holds `n` CometD connects, as its
+  // contextd_cometd_held_connects gauge says; false if it never does.
+  bool AwaitHeldConnects(int n) {
+    const std::string line = "\ncontextd_cometd_held_connects " + std::to_string(n) + "\n";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    HttpClient metrics(server_->port());
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (metrics.Get("/metrics").body.find(line) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+
   std::string admin_;
 };
 
@@ -313,7 +326,7 @@ TEST_F(WorkspaceTest, CometdLongPollingProtocol) {
                            "\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(msg("8", "/meta/connect").size() + 2) + "\r\n\r\n[" +
                            msg("8", "/meta/connect") + "]"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(AwaitHeldConnects(1)) << "the connect is not held";
   const std::string id = Create();
   HttpReply delivered = poller.ReadReply();
   ASSERT_EQ(delivered.status, 200);
@@ -354,7 +367,7 @@ TEST_F(WorkspaceTest, AHeldConnectIsAnsweredWhenTheServerStops) {
   ASSERT_TRUE(poller.Write("POST " + path + "/connect HTTP/1.1\r\nHost: x\r\n" + ann +
                            "\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(connect.size()) + "\r\n\r\n" + connect));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(AwaitHeldConnects(1)) << "the connect is not held";
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(server_->Stop(), 0);
   HttpReply held = poller.ReadReply();

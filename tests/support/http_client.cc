@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -94,6 +95,12 @@ bool HttpClient::ReadEof() {
   if (!buffered_.empty()) return false;
   char c;
   return recv(fd_, &c, 1, 0) == 0;
+}
+
+bool HttpClient::QuietFor(std::chrono::milliseconds wait) {
+  if (!buffered_.empty()) return false;
+  pollfd p{fd_, POLLIN, 0};
+  return poll(&p, 1, static_cast<int>(wait.count())) == 0;
 }
 
 HttpReply HttpClient::SendRaw(const std::string& bytes) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -39,6 +40,9 @@ class HttpClient {
   // True when the server closes the connection (within the 10 s receive timeout) with
   // nothing more to read.
   bool ReadEof();
+  // True when nothing arrives from the server within `wait` (nothing buffered either): the
+  // server has not answered, nor closed. A bounded read that must time out.
+  bool QuietFor(std::chrono::milliseconds wait);
 
  private:
   void Connect();
