@@ -11,7 +11,8 @@
 // (configured mid-run with POST /contextd/v1/tenants), and bursts of concurrent writes.
 //
 // Each run draws a fresh seed; CONTEXTD_MODEL_SEED=<seed> replays one (printed on any
-// failure), CONTEXTD_MODEL_STEPS=<n> changes the number of steps.
+// failure: the same operations in the same order; only the ids the concurrent bursts hand
+// out may be dealt differently), CONTEXTD_MODEL_STEPS=<n> changes the number of steps.
 
 #include <time.h>
 
