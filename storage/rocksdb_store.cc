@@ -512,7 +512,7 @@ class RocksDbStore final : public Store {
   }
 
   // Returns the first of `n` consecutive fresh ids of `counter`; OutOfRange when they would
-  // pass kMaxId (the sequence is used up: nothing is handed out).
+  // pass kMaxId (the sequence is used up: nothing is handed out). REQUIRES: n >= 1.
   absl::StatusOr<uint64_t> TakeIds(IdCounter& counter, uint64_t n) {
     std::lock_guard<std::mutex> lock(counter.mu);
     if (counter.next > kMaxId || kMaxId - counter.next < n - 1) {
