@@ -68,10 +68,11 @@ class WriteRefused(Exception):
     """The server was up and answered a write with anything but success."""
 
 
-def writer(port, stop, acked, seed, failures):
-    """Writes until `stop` or until the server dies. A refused write while the server is up is
-    a failure: it goes to `failures`, which the main thread checks (an exception raised in a
-    thread would only be printed)."""
+def writer(port, stop, killed, acked, seed, failures):
+    """Writes until `stop` or until the server is killed (`killed` is set just before the
+    SIGKILL). A refused write, or a connection that fails or times out before the kill (the
+    server crashed or hung), is a failure: it goes to `failures`, which the main thread checks
+    (an exception raised in a thread would only be printed)."""
     rnd = random.Random(seed)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -103,8 +104,10 @@ def writer(port, stop, acked, seed, failures):
             acked.add(lambda: (acked.interactions.__setitem__(
                 customer, acked.interactions.get(customer, 0) + 1),
                 acked.fresh_customers.add(customer)))
-    except (OSError, http.client.HTTPException):
-        return  # the server was killed: whatever was not acknowledged may or may not be there
+    except (OSError, http.client.HTTPException) as e:
+        if not killed.is_set():
+            failures.append(f"the connection failed before the kill: {type(e).__name__}: {e}")
+        # Killed: whatever was not acknowledged may or may not be there.
     except Exception as e:  # WriteRefused, or a reply that is not what the contract says
         failures.append(f"{type(e).__name__}: {e}")
 
@@ -149,11 +152,11 @@ def main():
     try:
         for cycle in range(CYCLES):
             proc, port = start(data)
-            stop = threading.Event()
+            stop, killed = threading.Event(), threading.Event()
             failures = []
             before = acked.total
             threads = [threading.Thread(target=writer,
-                                        args=(port, stop, acked, rnd.random(), failures))
+                                        args=(port, stop, killed, acked, rnd.random(), failures))
                        for _ in range(WRITERS)]
             for t in threads:
                 t.start()
@@ -164,8 +167,14 @@ def main():
             while acked.total == before and not failures and time.monotonic() < deadline:
                 time.sleep(0.01)
             time.sleep(rnd.uniform(0.05, 0.6))
+            if proc.poll() is not None:
+                raise SystemExit(f"FAIL cycle {cycle + 1}: the server exited by itself "
+                                 f"({proc.returncode})")
+            killed.set()
             proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            if proc.wait() != -signal.SIGKILL:
+                raise SystemExit(f"FAIL cycle {cycle + 1}: the server exited by itself "
+                                 f"({proc.returncode})")
             stop.set()
             for t in threads:
                 t.join()
