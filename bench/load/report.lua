@@ -1,6 +1,7 @@
 -- Shared by the wrk scripts: prints one RESULT line of JSON that bench/run.sh reads.
--- "ok" counts only the replies with a 2xx/3xx status (wrk counts 4xx/5xx in errors.status) and
--- "rps" is ok / seconds: an error never counts as throughput. "errors" is every failure
+-- "ok" counts the replies below 400 (wrk counts 4xx/5xx in errors.status; the read and write
+-- routes answer no 1xx or 3xx, and bench/load/same_rows.py checks for 200) and "rps" is
+-- ok / seconds: an error never counts as throughput. "errors" is every failure
 -- (connect, read, write, status, timeout); bench/run.sh fails the run on any. "reply_bytes" is the
 -- mean size of a reply (status line, headers, body), which bench/run.sh compares with the replies
 -- bench/load/same_rows.py checked: a load that asks for the wrong keys gets other replies.
@@ -13,4 +14,5 @@ function done(summary, latency, requests)
     'RESULT {"requests":%d,"ok":%d,"seconds":%.3f,"rps":%.1f,"errors":%d,"reply_bytes":%.1f,"mean_us":%d,"p50_us":%d,"p99_us":%d,"p999_us":%d}\n',
     summary.requests, ok, seconds, ok / seconds, errors, summary.bytes / math.max(1, summary.requests), latency.mean,
     latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+  if after_done then after_done() end  -- a script's own work once the run is over
 end

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Checks that contextd and PostgreSQL answer the bench's read mix with the same rows and fields.
 
-Usage: same_rows.py CONTEXTD_URL API_KEY PGPORT CUSTOMERS KEYS END_MS PATHS_FILE
+Usage: same_rows.py CONTEXTD_URL API_KEY PGPORT PGDATABASE CUSTOMERS KEYS END_MS PATHS_FILE
 
-PATHS_FILE holds request targets recorded by bench/load/reads.lua (the very requests the load
-sends). Each must match one of the three reads exactly (anonymous active, customer active with
+PATHS_FILE holds request targets sampled by bench/load/reads.lua over a whole load run (the very
+requests the load sent). Each must match one of the three reads exactly (anonymous active, customer active with
 active states, customer 30-day history: the templates below); it is sent to contextd, and the SQL
 file pgbench runs for that read (its `\set` draw replaced by the request's key) to PostgreSQL.
 The services are compared in order, field by field: ids, owner, contact key, type, start and
 completion times and data, active states. contextd must return no field that PostgreSQL does not
 (its attached data stays out of the reply, as PostgreSQL's `attached` column stays out of its
-SELECT). The recorded keys must look drawn uniformly over the whole key space (mostly distinct,
-mean near the middle): a hot set fails. Exits 1 on any difference, on a request it does not
+SELECT). The sampled keys must look drawn uniformly over the whole key space (their mean near the
+middle, no more repeats than chance gives): a hot set fails. Exits 1 on any difference, on a request it does not
 know, on draws that are not uniform, or when too few requests of a read have rows to compare. Prints the mean size of contextd's replies (status line, headers,
 body) for the load runs to be compared with.
 """
@@ -66,9 +66,9 @@ def iso(ms_value):
 
 
 def main():
-    url, api_key, pgport = sys.argv[1:4]
-    customers, keys, end_ms = (int(a) for a in sys.argv[4:7])
-    paths_file = sys.argv[7]
+    url, api_key, pgport, pgdatabase = sys.argv[1:5]
+    customers, keys, end_ms = (int(a) for a in sys.argv[5:8])
+    paths_file = sys.argv[8]
     window = re.escape(f"started_from={iso(end_ms - 30 * 86400000)}&started_to={iso(end_ms)}")
     reads = [  # (SQL file, its variable, the request target with the drawn number)
         ("pg_anonymous_active.sql", "k", r"/genesys/1/cs/services/anonymous/%2B1408(\d{7})/active"),
@@ -92,21 +92,27 @@ def main():
         sample = drawn[sql_file]
         if len(sample) < 50:
             raise SystemExit(f"{sql_file}: only {len(sample)} recorded requests")
-        # Uniform over [0, space): the mean draw is space/2 give or take 0.29*space/sqrt(n), and
-        # with space >> n nearly every draw is new. Five standard errors of slack.
+        # n draws uniform over [0, S): the mean is S/2 give or take 0.29*S/sqrt(n) (five standard
+        # errors of slack), and the draws repeat n - S*(1 - (1 - 1/S)^n) times on average (about
+        # Poisson: four standard deviations and 2 of slack). A hot set of a few thousand keys
+        # repeats far more often than chance over millions.
         numbers = [n for _, n in sample]
-        mean = sum(numbers) / len(numbers) / space[var]
-        if abs(mean - 0.5) > 5 * 0.29 / len(numbers) ** 0.5 or max(numbers) >= space[var] or (
-                space[var] >= 100 * len(numbers) and len(set(numbers)) < 0.9 * len(numbers)):
-            raise SystemExit(f"{sql_file}: the load's keys are not drawn uniformly over 0..{space[var] - 1} "
-                             f"(mean {mean:.3f} of the range, {len(set(numbers))} distinct of {len(numbers)})")
+        size = space[var]
+        mean = sum(numbers) / len(numbers) / size
+        repeats = len(numbers) - len(set(numbers))
+        expected = len(numbers) - size * (1 - (1 - 1 / size) ** len(numbers))
+        if (abs(mean - 0.5) > 5 * 0.29 / len(numbers) ** 0.5 or max(numbers) >= size or
+                repeats > expected + 4 * expected ** 0.5 + 2):
+            raise SystemExit(f"{sql_file}: the load's keys are not drawn uniformly over 0..{size - 1}: "
+                             f"mean {mean:.3f} of the range, {repeats} repeats in {len(numbers)} draws "
+                             f"(chance gives {expected:.1f})")
         sql = open(os.path.join(LOAD, sql_file)).read()
         sql = re.sub(r"^\\set .*$", "", sql, flags=re.M).strip().rstrip(";")
         statements = []
         for _, n in sample:
             q = sql.replace(f":{var}::text", f"'{n}'").replace(":end_ms", str(end_ms))
             statements.append(f"SELECT coalesce(jsonb_agg(t), '[]') FROM ({q}) t;")
-        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", pgport, "-U", "bench", "-d", "bench",
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", pgport, "-U", "bench", "-d", pgdatabase,
                               "-At", "-v", "ON_ERROR_STOP=1"], input="\n".join(statements),
                              capture_output=True, text=True, check=True).stdout.splitlines()
         if len(out) != len(sample):
@@ -133,8 +139,8 @@ def main():
         if non_empty < len(sample) // 10:
             raise SystemExit(f"{sql_file}: only {non_empty} of {len(sample)} requests have rows: "
                              "the comparison says too little")
-    print(f"same rows: {compared} recorded requests of the load, {rows} services compared field "
-          "by field", file=sys.stderr)
+    print(f"same rows: {compared} requests sampled from the load run, {rows} services compared "
+          "field by field", file=sys.stderr)
     print(round(reply_bytes / compared, 1))
 
 
