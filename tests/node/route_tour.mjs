@@ -50,10 +50,12 @@ function find(actual, expected) {
   }
   return undefined;
 }
-// GETs `path` and asserts it holds `expected` somewhere; returns the part that does.
+// GETs `path` and asserts it holds `expected`: a list (`[]` included) is the whole reply, an
+// object the reply or any value nested in it; returns the part that holds it.
 async function stored(path, expected, options = {}) {
   const { json } = await call("GET", path, undefined, options);
-  const found = find(json, expected);
+  const found = Array.isArray(expected) ? (holds(json, expected) ? json : undefined)
+                                        : find(json, expected);
   assert.notEqual(found, undefined,
     `GET ${path} does not hold ${JSON.stringify(expected)}: ${JSON.stringify(json)}`);
   return found;
