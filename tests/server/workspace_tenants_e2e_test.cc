@@ -6,8 +6,8 @@
 
 #include "query/history.h"
 #include "query/workspace.h"
-#include "tests/server/basic_auth.h"
 #include "tests/server/server_fixture.h"
+#include "tests/support/basic_auth.h"
 #include "tests/support/test_store.h"
 
 namespace contextd::testing {
@@ -28,10 +28,7 @@ class WorkspaceTenantsTest : public ServerTest {
   // Signs in; the cookie header, or "" when refused.
   std::string SignIn(const std::string& user, const std::string& password,
                      const std::string& tenant = "") {
-    HttpReply r = Me(user, password, tenant);
-    if (r.status != 200) return "";
-    const std::string& set = r.headers["set-cookie"];
-    return "Cookie: " + set.substr(0, set.find(';'));
+    return testing::SignIn(*client_, user, password, tenant);
   }
   HttpReply Post(const std::string& path, const std::string& body, const std::string& cookie) {
     return client_->Request("POST", path, body, {cookie});
