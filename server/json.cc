@@ -4,7 +4,7 @@
 #include <cmath>
 #include <unordered_set>
 
-#include "server/uri.h"
+#include "server/utf8.h"
 #include "simdjson.h"
 
 namespace contextd::server {
@@ -175,7 +175,7 @@ void JsonWriter::String(std::string_view s) {
     if (u >= 0x80) {
       // A valid UTF-8 sequence is copied; any other byte (a message quoting raw input) becomes
       // U+FFFD, so the output stays valid JSON.
-      const size_t n = (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : (u & 0xf8) == 0xf0 ? 4 : 0;
+      const size_t n = Utf8SequenceLength(u);
       if (n > 0 && i + n <= s.size() && IsValidUtf8(s.substr(i, n))) {
         out_->append(s.substr(i, n));
         i += n - 1;

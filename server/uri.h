@@ -15,9 +15,6 @@ struct Target {
   query::Params params;               // percent-decoded, `+` as space, in order
 };
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 // Decodes `%XX` escapes; `plus_is_space` also turns `+` into a space (query strings).
 // Returns InvalidArgument for a `%` not followed by two hex digits, or a result that is not
 // valid UTF-8.

@@ -50,10 +50,12 @@ function find(actual, expected) {
   }
   return undefined;
 }
-// GETs `path` and asserts it holds `expected` somewhere; returns the part that does.
+// GETs `path` and asserts it holds `expected`: a list (`[]` included) is the whole reply, an
+// object the reply or any value nested in it; returns the part that holds it.
 async function stored(path, expected, options = {}) {
   const { json } = await call("GET", path, undefined, options);
-  const found = find(json, expected);
+  const found = Array.isArray(expected) ? (holds(json, expected) ? json : undefined)
+                                        : find(json, expected);
   assert.notEqual(found, undefined,
     `GET ${path} does not hold ${JSON.stringify(expected)}: ${JSON.stringify(json)}`);
   return found;
@@ -74,7 +76,8 @@ await call("POST", "/contextd/v1/tenants", { name: "tour" }, { status: 201 });
 await stored("/contextd/v1/tenants", [{ name: "tour" }]);
 const reader = (await call("POST", "/contextd/v1/keys", { role: "reader", tenant: "tour", name: "ivr" },
   { status: 201 })).json;
-const listed = await stored("/contextd/v1/keys", { id: reader.id, role: "reader", tenant: "tour", name: "ivr" });
+const listed = await stored("/contextd/v1/keys",
+  { id: reader.id, role: "reader", tenant: "tour", name: "ivr" });
 assert.equal(listed.revoked, undefined, JSON.stringify(listed));
 const asReader = { "X-Api-Key": reader.key };
 await call("GET", `${cs}/customers/T1/services/active`, undefined, { headers: asReader });
@@ -112,7 +115,8 @@ await call("PUT", `${state}/extensions/Note/merge`, { b: 1 });
 await extension(`${state}?extensions=*`, "Note", { text: "a", b: 1 });
 const st2 = (await call("POST", `${service}/states/transition`,
   { from: { state_id: st.state_id }, to: { state_type: "WithAgent" } }, { status: 201 })).json;
-assert.notEqual((await stored(state, { state_id: st.state_id })).completed, undefined, "ended by the transition");
+assert.notEqual((await stored(state, { state_id: st.state_id })).completed, undefined,
+  "ended by the transition");
 await stored(`${service}/states`, [{ state_id: st.state_id }, { state_id: st2.state_id }]);
 await stored(`${service}/states/active`, [{ state_id: st2.state_id }]);
 await stored(`${service}/states/completed`, [{ state_id: st.state_id }]);
@@ -141,12 +145,14 @@ await stored(`${cs}/services/anonymous/%2B14085550100`, [{ service_id: anon.serv
 await stored(`${cs}/services/anonymous/%2B14085550100/active?active_states=true`,
   [{ service_id: anon.service_id }]);
 await call("POST", `${cs}/customers/T1/services/${anon.service_id}`, {});
-await stored(`${cs}/services/${anon.service_id}`, { service_id: anon.service_id, customer_id: "T1" });
+await stored(`${cs}/services/${anon.service_id}`,
+  { service_id: anon.service_id, customer_id: "T1" });
 await call("GET", `${cs}/services/anonymous/%2B14085550100/completed`);
 await call("POST", `${service}/end`, { disposition: "Done" }, { status: 204 });
 await stored(service, { service_id: sid, completed: { disposition: "Done" } });
 await stored(`${cs}/customers/T1/services?started_from=2020-01-01T00:00:00Z`,
-  [{ service_id: sid }, { service_id: anon.service_id }].sort((a, b) => b.service_id - a.service_id));
+  [{ service_id: sid }, { service_id: anon.service_id }]
+    .sort((a, b) => b.service_id - a.service_id));
 await stored(`${cs}/customers/T1/services/active`, [{ service_id: anon.service_id }]);
 await stored(`${cs}/customers/T1/services/completed`, [{ service_id: sid }]);
 await call("DELETE", `${cs}/services/${anon.service_id}`);

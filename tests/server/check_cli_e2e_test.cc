@@ -1,13 +1,12 @@
 // End to end: `contextd check` (the CLI) on a real data directory: exit 0 when consistent,
 // exit 1 naming the problem when the store was damaged behind the server's back.
 
-#include <sys/wait.h>
-
-#include <cstdio>
+#include <functional>
 
 #include "rocksdb/db.h"
 #include "storage/keys.h"
 #include "tests/server/server_fixture.h"
+#include "tests/support/command.h"
 
 namespace contextd::testing {
 namespace {
@@ -18,14 +17,9 @@ class CheckCliTest : public ServerTest {
 
   // Runs `contextd check`; returns its exit status and sets `output` (stdout and stderr).
   int Check(std::string* output) {
-    output->clear();
-    const std::string command =
-        std::string(CONTEXTD_BINARY) + " check --data-dir " + dir_.path() + " 2>&1";
-    FILE* p = popen(command.c_str(), "r");
-    char buf[512];
-    while (p != nullptr && fgets(buf, sizeof buf, p) != nullptr) *output += buf;
-    const int status = p == nullptr ? -1 : pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    CommandResult r = RunCommand(std::string(CONTEXTD_BINARY) + " check --data-dir " + dir_.path());
+    *output = std::move(r.output);
+    return r.code;
   }
 
   // Opens the stopped server's RocksDB with every column family and applies `edit`.

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "tests/server/basic_auth.h"
 #include "tests/server/server_fixture.h"
+#include "tests/support/basic_auth.h"
 
 namespace contextd::testing {
 namespace {
@@ -27,18 +27,14 @@ TEST(CometdUnsubscribeTest, AnUnsubscribedChannelGetsNoMoreDeliveries) {
   ServerProcess server(CONTEXTD_BINARY, dir.path(),
                        {"--sync", "none", "--admin", "root:secret", "--cometd-hold-ms", "300"});
   HttpClient http(server.port());
-  auto sign_in = [&](const std::string& user, const std::string& password) {
-    HttpReply r = http.Request("GET", "/api/v2/me", "", {BasicAuth(user, password)});
-    EXPECT_EQ(r.status, 200) << r.body;
-    const std::string& set = r.headers["set-cookie"];
-    return "Cookie: " + set.substr(0, set.find(';'));
-  };
-  const std::string admin = sign_in("root", "secret");
+  const std::string admin = SignIn(http, "root", "secret");
+  ASSERT_FALSE(admin.empty());
   ASSERT_EQ(http.Request("POST", "/api/v2/users",
                          R"({"userName":"ann","password":"pw","roles":["ROLE_AGENT"]})", {admin})
                 .status,
             200);
-  const std::string ann = sign_in("ann", "pw");
+  const std::string ann = SignIn(http, "ann", "pw");
+  ASSERT_FALSE(ann.empty());
   ASSERT_EQ(http.Request("POST", "/api/v2/me",
                          R"({"operationName":"StartContactCenterSession","channels":["email"]})",
                          {ann})

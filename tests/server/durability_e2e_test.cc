@@ -8,11 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <thread>
 
-#include "tests/server/basic_auth.h"
 #include "tests/server/server_fixture.h"
+#include "tests/support/basic_auth.h"
+#include "tests/support/eventually.h"
 
 namespace contextd::testing {
 namespace {
@@ -22,17 +21,6 @@ using storage::Value;
 constexpr char kUnavailableCs[] =
     R"({"message":"service unavailable, try again","exception":)"
     R"("com.genesyslab.gsg.services.contextservices.exceptions.ContextServicesExceptionResource"})";
-
-// Polls `done` until it holds or `deadline` passes.
-bool Eventually(const std::function<bool()>& done,
-                std::chrono::milliseconds deadline = std::chrono::seconds(5)) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
 
 class DurabilityTest : public ServerTest {
  protected:
@@ -154,10 +142,8 @@ TEST_F(DurabilityTest, AFailedWalSyncIsA503InEveryDialectAndNeverAnAcknowledgeme
     StartFaulty({"--sync", "always", "--admin", "root:secret"}, data.path());
     std::vector<std::string> headers;
     if (w.workspace) {
-      HttpReply me = client_->Request("GET", "/api/v2/me", "", {BasicAuth("root", "secret")});
-      ASSERT_EQ(me.status, 200) << me.body;
-      const std::string& cookie = me.headers["set-cookie"];
-      headers.push_back("Cookie: " + cookie.substr(0, cookie.find(';')));
+      headers = {SignIn(*client_, "root", "secret")};
+      ASSERT_FALSE(headers[0].empty());
     }
     HttpReply warm = client_->Request("POST", w.path, w.body, headers);
     ASSERT_EQ(warm.status, w.ok_status) << warm.body;
@@ -185,9 +171,8 @@ TEST_F(DurabilityTest, AFailedWalSyncIsA503InEveryDialectAndNeverAnAcknowledgeme
     server_->Stop();
     StartFaulty({"--sync", "always", "--admin", "root:secret"}, data.path());
     if (w.workspace) {
-      HttpReply me = client_->Request("GET", "/api/v2/me", "", {BasicAuth("root", "secret")});
-      const std::string& cookie = me.headers["set-cookie"];
-      headers = {"Cookie: " + cookie.substr(0, cookie.find(';'))};
+      headers = {SignIn(*client_, "root", "secret")};
+      ASSERT_FALSE(headers[0].empty());
     }
     HttpReply after = client_->Request("POST", w.path, w.body, headers);
     EXPECT_EQ(after.status, w.ok_status) << after.body;

@@ -366,7 +366,8 @@ TEST_F(ServerTest, DecodesChunkedBodiesSplitAnywhere) {
     SCOPED_TRACE(split);
     HttpClient c(server_->port());
     ASSERT_TRUE(c.Write(all.substr(0, split)));
-    // The server waits for the rest: no reply to the incomplete request.
+    // No reply within 20 ms to the incomplete request (a negative check only: it cannot see a
+    // reply sent later; the replies read after the rest is written check what was served).
     EXPECT_TRUE(c.QuietFor(std::chrono::milliseconds(20)))
         << "answered before the request was whole";
     ASSERT_TRUE(c.Write(all.substr(split)));
@@ -404,7 +405,8 @@ TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {
     if (post_whole) {
       EXPECT_EQ(c.ReadReply().status, 201);
     }
-    // The server waits for the rest: no reply to the incomplete request.
+    // No reply within 20 ms to the incomplete request (a negative check only: it cannot see a
+    // reply sent later; the replies read after the rest is written check what was served).
     EXPECT_TRUE(c.QuietFor(std::chrono::milliseconds(20)))
         << "answered before the request was whole";
     ASSERT_TRUE(c.Write(two.substr(cut)));

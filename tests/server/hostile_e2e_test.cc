@@ -174,7 +174,8 @@ TEST_F(HostileTest, TruncatedAndSlowRequestsHarmNothing) {
   const std::string whole = Req("GET", Cs("/customers/H1/services/active"), "");
   for (size_t i = 0; i < whole.size(); i += 7) {
     ASSERT_TRUE(slow.Write(whole.substr(i, 7)));
-    // Each piece arrives on its own, and the server waits for the rest.
+    // No reply within 15 ms to the pieces so far (a negative check only: it cannot see a reply
+    // sent later; the reply read after the last piece checks what was served).
     if (i + 7 < whole.size()) {
       ASSERT_TRUE(slow.QuietFor(std::chrono::milliseconds(15))) << i;
     }

@@ -1,29 +1,13 @@
 // `contextd import` against the real binary: what it loads reads back through the API.
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 
 #include "tests/server/server_fixture.h"
+#include "tests/support/command.h"
 
 namespace contextd::testing {
 namespace {
-
-struct RunResult {
-  int code;
-  std::string output;
-};
-
-RunResult RunCommand(const std::string& command) {
-  RunResult r{-1, ""};
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) r.output += buf;
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 class ImportTest : public ::testing::Test {
  protected:
@@ -50,7 +34,7 @@ constexpr char kGood[] =
     "\n";
 
 TEST_F(ImportTest, LoadedServicesReadBackExactly) {
-  RunResult r = RunCommand(Import(Write(kGood)));
+  CommandResult r = RunCommand(Import(Write(kGood)));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("imported 2 services (2 states, 1 tasks)"), std::string::npos)
       << r.output;
@@ -76,12 +60,12 @@ TEST_F(ImportTest, ABadLineIsNamedAndNothingIsWritten) {
   std::string text = std::string(kGood) +
                      R"({"customer_id":"C2","started":{"timestamp":"2025-02-30T00:00:00Z"}})"
                      "\n";
-  RunResult r = RunCommand(Import(Write(text)));
+  CommandResult r = RunCommand(Import(Write(text)));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("line 4:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("nothing was imported"), std::string::npos) << r.output;
 
-  RunResult dup = RunCommand(Import(Write(std::string(kGood) + kGood)));
+  CommandResult dup = RunCommand(Import(Write(std::string(kGood) + kGood)));
   EXPECT_EQ(dup.code, 1);
   EXPECT_NE(dup.output.find("service_id 7"), std::string::npos) << dup.output;
 
@@ -93,7 +77,7 @@ TEST_F(ImportTest, ABadLineIsNamedAndNothingIsWritten) {
 
 TEST_F(ImportTest, AnIdAlreadyStoredIsRefused) {
   ASSERT_EQ(RunCommand(Import(Write(kGood))).code, 0);
-  RunResult again = RunCommand(Import(Write(kGood)));
+  CommandResult again = RunCommand(Import(Write(kGood)));
   EXPECT_EQ(again.code, 1);
   EXPECT_NE(again.output.find("service_id 7"), std::string::npos) << again.output;
 }
@@ -103,7 +87,7 @@ TEST_F(ImportTest, AssignedIdsNeverCollideWithExplicitOnes) {
       R"({"contact_key":"auto","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n"
       R"({"service_id":1,"contact_key":"explicit","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n"
       R"({"service_id":2000,"contact_key":"far","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n";
-  RunResult r = RunCommand(Import(Write(text)));
+  CommandResult r = RunCommand(Import(Write(text)));
   ASSERT_EQ(r.code, 0) << r.output;
   ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
   HttpClient client(server.port());
@@ -139,7 +123,7 @@ TEST_F(ImportTest, ImportedActiveServicesJoinTheStoredOnes) {
     text += R"({"contact_key":"busy","started":{"timestamp":"2025-03-01T00:00:)" +
             std::string(i % 60 < 10 ? "0" : "") + std::to_string(i % 60) + R"(.000Z"}})" "\n";
   }
-  RunResult r = RunCommand(Import(Write(text)));
+  CommandResult r = RunCommand(Import(Write(text)));
   ASSERT_EQ(r.code, 0) << r.output;
 
   ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
@@ -165,7 +149,7 @@ TEST_F(ImportTest, ImportedActiveServicesJoinTheStoredOnes) {
 
 TEST_F(ImportTest, ARunningServerBlocksImport) {
   ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
-  RunResult r = RunCommand(Import(Write(kGood)));
+  CommandResult r = RunCommand(Import(Write(kGood)));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("stop the server first"), std::string::npos) << r.output;
 }

@@ -1,15 +1,13 @@
 // End to end: `--max-body-bytes` (README "Limits") and service ids at the JSON safe-integer
 // limit 2^53-1 (context-services-api.md 0, "Identifiers").
 
-#include <sys/wait.h>
-
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
 #include "storage/model.h"
 #include "tests/server/server_fixture.h"
+#include "tests/support/command.h"
 
 namespace contextd::testing {
 namespace {
@@ -78,13 +76,10 @@ class SafeIntegerIdTest : public ServerTest {
   int Import(const std::string& ndjson, std::string* output) {
     const std::string file = dir_.path() + "/import.ndjson";
     std::ofstream(file) << ndjson;
-    const std::string command = std::string(CONTEXTD_BINARY) + " import --data-dir " +
-                                dir_.path() + "/data " + file + " 2>&1";
-    FILE* p = popen(command.c_str(), "r");
-    char buf[512];
-    while (p != nullptr && fgets(buf, sizeof buf, p) != nullptr) *output += buf;
-    const int status = p == nullptr ? -1 : pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    CommandResult r = RunCommand(std::string(CONTEXTD_BINARY) + " import --data-dir " +
+                                 dir_.path() + "/data " + file);
+    *output += r.output;
+    return r.code;
   }
   void Start() {
     client_.reset();

@@ -8,7 +8,8 @@ bin=$1
 dir=$(mktemp -d)
 out=$(mktemp)
 err=$(mktemp)
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$dir" "$dir".* "$out" "$err"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+      rm -rf "$dir" "$dir".* "$out" "$err"' EXIT
 "$bin" --help | grep -q 'CONTEXTD_PORT=9000' || { echo "FAIL help names the variables"; exit 1; }
 admin_key=obs-admin-key-secret-0123456789abcdef
 # Starts the server on the data directory (again after a stop), appending its request log to
@@ -128,16 +129,18 @@ PY
 # of them look blocks up in the block cache (scans: point reads may be served by the row
 # cache), hits among them once a block is cached.
 for i in 1 2 3; do
-  curl -s -H "X-Api-Key: $writer" -X POST "$b/genesys/1/cs/services/start" -d '{"customer_id":"O1"}' >/dev/null
-  curl -s -H "X-Api-Key: $writer" -X POST "$b/contextd/v1/interactions" \
-    -d "{\"customer_id\":\"O1\",\"channel\":\"sms\",\"time\":\"2026-01-0${i}T10:00:00Z\"}" >/dev/null
+  curl -s -H "X-Api-Key: $writer" -X POST "$b/genesys/1/cs/services/start" \
+    -d '{"customer_id":"O1"}' >/dev/null
+  curl -s -H "X-Api-Key: $writer" -X POST "$b/contextd/v1/interactions" >/dev/null \
+    -d "{\"customer_id\":\"O1\",\"channel\":\"sms\",\"time\":\"2026-01-0${i}T10:00:00Z\"}"
 done
 kill "$pid"; wait "$pid" || { echo "FAIL the server did not stop cleanly"; exit 1; }
 start
 scrape m2
 for _ in $(seq 10); do
   [[ $(curl -s -H "X-Api-Key: $reader" "$b/genesys/1/cs/customers/O1/services") == *O1* ]] &&
-    [[ $(curl -s -H "X-Api-Key: $reader" "$b/contextd/v1/interactions?customer_id=O1") == *sms* ]] ||
+    [[ $(curl -s -H "X-Api-Key: $reader" "$b/contextd/v1/interactions?customer_id=O1") \
+       == *sms* ]] ||
     { echo "FAIL reads after the restart"; exit 1; }
 done
 scrape m3
@@ -152,7 +155,8 @@ ratio = [sample(m, "contextd_rocksdb_block_cache_hit_ratio") for m in (m2, m3)]
 assert hits[1] - hits[0] >= 10, f"FAIL block cache hits {hits} after 20 scans"
 assert hits[1] + misses[1] > hits[0] + misses[0]
 for h, m, r in zip(hits, misses, ratio):
-    assert abs(r - (h / (h + m) if h + m else 1.0)) < 1e-9, f"FAIL ratio {r} for {h} hits, {m} misses"
+    assert abs(r - (h / (h + m) if h + m else 1.0)) < 1e-9, \
+        f"FAIL ratio {r} for {h} hits, {m} misses"
 assert ratio[1] != ratio[0], f"FAIL the hit ratio did not move: {ratio}"
 print("ok rocksdb: live SST bytes", sample(m2, "contextd_rocksdb_live_sst_bytes"),
       "block cache hits", hits, "misses", misses, "ratio", ratio)

@@ -28,14 +28,5 @@ TEST(UriTest, RejectsBadPercentEncoding) {
   }
 }
 
-TEST(UriTest, Utf8Validation) {
-  EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
-}
-
 }  // namespace
 }  // namespace contextd::server

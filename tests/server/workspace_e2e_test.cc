@@ -5,34 +5,13 @@
 #include <thread>
 
 #include "tests/server/server_fixture.h"
+#include "tests/support/basic_auth.h"
+#include "tests/support/eventually.h"
 
 namespace contextd::testing {
 namespace {
 
 using storage::Value;
-
-std::string Base64(std::string_view in) {
-  static constexpr char kTable[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int s : {18, 12, 6, 0}) out += kTable[(n >> s) & 63];
-  }
-  if (i + 1 == in.size()) {
-    const uint32_t n = uint8_t(in[i]) << 16;
-    out += std::string{kTable[(n >> 18) & 63], kTable[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    const uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += std::string{kTable[(n >> 18) & 63], kTable[(n >> 12) & 63], kTable[(n >> 6) & 63], '='};
-  }
-  return out;
-}
-
-std::string BasicAuth(const std::string& user, const std::string& password) {
-  return "Authorization: Basic " + Base64(user + ":" + password);
-}
 
 class WorkspaceTest : public ServerTest {
  protected:
@@ -48,11 +27,9 @@ class WorkspaceTest : public ServerTest {
 
   // Signs in with Basic auth; returns the "Cookie: JSESSIONID=..." header.
   std::string SignIn(const std::string& user, const std::string& password) {
-    HttpReply r = client_->Request("GET", "/api/v2/me", "", {BasicAuth(user, password)});
-    EXPECT_EQ(r.status, 200) << r.body;
-    const std::string& set = r.headers["set-cookie"];
-    EXPECT_EQ(set.rfind("JSESSIONID=", 0), 0u) << set;
-    return "Cookie: " + set.substr(0, set.find(';'));
+    std::string cookie = testing::SignIn(*client_, user, password);
+    EXPECT_FALSE(cookie.empty()) << user << " could not sign in";
+    return cookie;
   }
 
   std::string Agent(const std::string& name) {
@@ -93,13 +70,8 @@ class WorkspaceTest : public ServerTest {
   // contextd_cometd_held_connects gauge says; false if it never does.
   bool AwaitHeldConnects(int n) {
     const std::string line = "\ncontextd_cometd_held_connects " + std::to_string(n) + "\n";
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     HttpClient metrics(server_->port());
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (metrics.Get("/metrics").body.find(line) != std::string::npos) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return false;
+    return Eventually([&] { return metrics.Get("/metrics").body.find(line) != std::string::npos; });
   }
 
   std::string admin_;

@@ -6,8 +6,8 @@
 
 #include "query/history.h"
 #include "query/workspace.h"
-#include "tests/server/basic_auth.h"
 #include "tests/server/server_fixture.h"
+#include "tests/support/basic_auth.h"
 #include "tests/support/test_store.h"
 
 namespace contextd::testing {
@@ -28,10 +28,7 @@ class WorkspaceTenantsTest : public ServerTest {
   // Signs in; the cookie header, or "" when refused.
   std::string SignIn(const std::string& user, const std::string& password,
                      const std::string& tenant = "") {
-    HttpReply r = Me(user, password, tenant);
-    if (r.status != 200) return "";
-    const std::string& set = r.headers["set-cookie"];
-    return "Cookie: " + set.substr(0, set.find(';'));
+    return testing::SignIn(*client_, user, password, tenant);
   }
   HttpReply Post(const std::string& path, const std::string& body, const std::string& cookie) {
     return client_->Request("POST", path, body, {cookie});
@@ -97,18 +94,30 @@ TEST_F(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
   ASSERT_EQ(created.status, 200) << created.body;
   const Value created_json = Json(created);
   const std::string id = Field(*Field(created_json, "interaction"), "id")->string_value;
-  EXPECT_NE(Get("/api/v2/me/interactions", ann).body.find(id), std::string::npos);
-  EXPECT_EQ(Get("/api/v2/me/interactions", acme_ann).body.find(id), std::string::npos);
-  EXPECT_EQ(Get("/api/v2/interactions", boss).body.find(id), std::string::npos);
-  EXPECT_NE(Get("/api/v2/interactions/" + id, boss).status, 200);
+  HttpReply ann_list = Get("/api/v2/me/interactions", ann);
+  ASSERT_EQ(ann_list.status, 200) << ann_list.body;
+  EXPECT_NE(ann_list.body.find(id), std::string::npos) << ann_list.body;
+  HttpReply acme_list = Get("/api/v2/me/interactions", acme_ann);
+  ASSERT_EQ(acme_list.status, 200) << acme_list.body;
+  EXPECT_EQ(acme_list.body.find(id), std::string::npos) << acme_list.body;
+  HttpReply boss_list = Get("/api/v2/interactions", boss);
+  ASSERT_EQ(boss_list.status, 200) << boss_list.body;
+  EXPECT_EQ(boss_list.body.find(id), std::string::npos) << boss_list.body;
+  // To another tenant it does not exist: 404, as an unknown id.
+  const std::string unknown = "interaction " + id + " not found";
+  HttpReply foreign = Get("/api/v2/interactions/" + id, boss);
+  EXPECT_EQ(foreign.status, 404);
+  EXPECT_EQ(foreign.body, R"({"statusCode":6,"statusMessage":")" + unknown + R"("})");
   // acme cannot operate it, even with the header of the default tenant on its session.
-  for (const std::string& op : {R"({"operationName":"Accept"})", R"({"operationName":"Reject"})"}) {
-    EXPECT_NE(Post("/api/v2/me/interactions/" + id, op, acme_ann).status, 200) << op;
-    EXPECT_NE(client_
-                  ->Request("POST", "/api/v2/me/interactions/" + id, op,
-                            {acme_ann, "ContactCenterId: "})
-                  .status,
-              200);
+  for (const char* op : {R"({"operationName":"Accept"})", R"({"operationName":"Reject"})"}) {
+    SCOPED_TRACE(op);
+    HttpReply own = Post("/api/v2/me/interactions/" + id, op, acme_ann);
+    EXPECT_EQ(own.status, 404);
+    EXPECT_EQ(own.body, R"({"status":"error","errorDescription":")" + unknown + R"("})");
+    HttpReply other = client_->Request("POST", "/api/v2/me/interactions/" + id, op,
+                                       {acme_ann, "ContactCenterId: "});
+    EXPECT_EQ(other.status, 404);
+    EXPECT_EQ(other.body, R"({"status":"error","errorDescription":")" + unknown + R"("})");
   }
   // Still the default tenant's: ann accepts and completes it; the history it writes stays there.
   ASSERT_EQ(Post("/api/v2/me/interactions/" + id, R"({"operationName":"Accept"})", ann).status,
@@ -116,9 +125,11 @@ TEST_F(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
   ASSERT_EQ(Post("/api/v2/me/interactions/" + id, R"({"operationName":"Complete"})", ann).body,
             R"({"statusCode":0})");
   HttpReply mine = client_->Get("/contextd/v1/interactions?customer_id=C-1");
+  ASSERT_EQ(mine.status, 200) << mine.body;
   EXPECT_EQ(Field(Json(mine), "interactions")->array.size(), 1u) << mine.body;
   HttpReply theirs = client_->Request("GET", "/contextd/v1/interactions?customer_id=C-1", "",
                                       {"ContactCenterId: acme"});
+  EXPECT_EQ(theirs.status, 200);
   EXPECT_EQ(theirs.body, R"({"interactions":[]})");
 }
 

@@ -4,7 +4,8 @@
 //   - FAULT_FS_COUNT=PATH: appends one byte to PATH (the file's size counts the calls);
 //   - FAULT_FS_STALL=PATH: waits while PATH exists (a slow disk);
 //   - FAULT_FS_FAIL=PATH: fails with EIO, without syncing, while PATH exists.
-// Unset variables change nothing. Build: a MODULE library without sanitizers (tests/CMakeLists.txt).
+// Unset variables change nothing. Build: a MODULE library without sanitizers
+// (tests/CMakeLists.txt).
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
