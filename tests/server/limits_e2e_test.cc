@@ -81,6 +81,12 @@ class SafeIntegerIdTest : public ServerTest {
     *output += r.output;
     return r.code;
   }
+  // Imports one anonymous service (contact key "k") with id 2^53-1; the exit status.
+  int ImportServiceAtMaxId(std::string* output) {
+    return Import(R"({"service_id":9007199254740991,"contact_key":"k",)"
+                  R"("started":{"timestamp":"2024-01-01T00:00:00Z"}})" "\n",
+                  output);
+  }
   void Start() {
     client_.reset();
     server_ = std::make_unique<ServerProcess>(CONTEXTD_BINARY, dir_.path() + "/data",
@@ -100,12 +106,7 @@ TEST_F(SafeIntegerIdTest, IdsUpTo2To53Minus1AreServicesAndAboveAreUnknown) {
             1);
   EXPECT_NE(out.find("field 'service_id'"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(Import(std::string(R"({"service_id":)") + kMax +
-                       R"(,"contact_key":"k","started":{"timestamp":"2024-01-01T00:00:00Z"}})"
-                       "\n",
-                   &out),
-            0)
-      << out;
+  EXPECT_EQ(ImportServiceAtMaxId(&out), 0) << out;
   Start();
   const std::string at = std::string(kCs) + "/services/" + kMax;
   HttpReply got = client_->Get(at);
@@ -129,12 +130,7 @@ TEST_F(SafeIntegerIdTest, IdsUpTo2To53Minus1AreServicesAndAboveAreUnknown) {
 // 400 naming the limit, nothing is stored, and no id above 2^53-1 is ever handed out.
 TEST_F(SafeIntegerIdTest, NoIdAbove2To53Minus1IsHandedOut) {
   std::string out;
-  ASSERT_EQ(Import(std::string(R"({"service_id":)") + kMax +
-                       R"(,"contact_key":"k","started":{"timestamp":"2024-01-01T00:00:00Z"}})"
-                       "\n",
-                   &out),
-            0)
-      << out;
+  ASSERT_EQ(ImportServiceAtMaxId(&out), 0) << out;
   Start();
   for (int attempt = 0; attempt < 2; ++attempt) {
     HttpReply r = client_->Post(std::string(kCs) + "/services/start", R"({"contact_key":"k"})");
