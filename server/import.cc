@@ -206,7 +206,13 @@ int RunImport(int argc, char** argv) {
       ++unassigned;
       continue;
     }
-    if (!ids.insert(id).second || loader->IdInUse(id)) {
+    absl::StatusOr<bool> in_use = loader->IdInUse(id);
+    if (!in_use.ok()) {
+      return Fail("line " + std::to_string(lines[i].number) + ": cannot tell whether service_id " +
+                  std::to_string(id) + " is stored (" + std::string(in_use.status().message()) +
+                  "); nothing was imported");
+    }
+    if (!ids.insert(id).second || *in_use) {
       return Fail("line " + std::to_string(lines[i].number) + ": service_id " + std::to_string(id) +
                   " appears twice or already exists; nothing was imported");
     }

@@ -688,9 +688,12 @@ class RocksDbBulkLoader final : public BulkLoader {
     return id;
   }
 
-  bool IdInUse(uint64_t service_id) override {
+  absl::StatusOr<bool> IdInUse(uint64_t service_id) override {
     if (service_id >= first_free_id_) return false;
-    return store_->Get(tenant_, service_id).ok();
+    absl::StatusOr<Service> stored = store_->Get(tenant_, service_id);
+    if (stored.ok()) return true;
+    if (stored.status().code() == absl::StatusCode::kNotFound) return false;
+    return stored.status();
   }
 
   absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) override {
@@ -1141,6 +1144,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
   };
 
   rocksdb::DBOptions db_options;
+  if (options.env != nullptr) db_options.env = options.env;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;

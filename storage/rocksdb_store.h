@@ -6,6 +6,10 @@
 #include "absl/status/statusor.h"
 #include "storage/store.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace contextd::storage {
 
 struct RocksDbOptions {
@@ -13,6 +17,9 @@ struct RocksDbOptions {
   bool sync = true;                      // fsync the WAL before a write returns
   size_t block_cache_bytes = 512 << 20;  // shared by all column families
   size_t row_cache_bytes = 256 << 20;    // whole values of point lookups
+  // The file system RocksDB works through; nullptr for the default one. Tests wrap it to inject
+  // I/O errors. Not owned; must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 // Opens (or creates) the embedded RocksDB store at options.path. Returns Unavailable when

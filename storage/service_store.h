@@ -37,11 +37,12 @@ class BulkLoader {
   virtual ~BulkLoader() = default;
   // Adds a service given as EncodeService bytes (codec.h); service_id 0 means "assign the
   // next id". Returns the id; DataLoss for bytes that do not decode.
-  // REQUIRES: ReserveIds was called; an explicit id is below 2^53 and not in use.
+  // REQUIRES: ReserveIds was called; an explicit id is at most kMaxId and not in use.
   virtual absl::StatusOr<uint64_t> Add(std::string record) = 0;
-  // True if a service with this id exists (ids above every id ever handed out are known free
-  // without a read).
-  virtual bool IdInUse(uint64_t service_id) = 0;
+  // Whether a service with this id exists (ids above every id ever handed out are known free
+  // without a read). An error (Unavailable for an I/O error, DataLoss for a record that does
+  // not decode) when the store cannot tell: the id must then not be taken for free.
+  virtual absl::StatusOr<bool> IdInUse(uint64_t service_id) = 0;
   // Before the first Add: persists the id counter (synced) past `max_explicit_id` and past
   // `unassigned` new ids, and assigns new ids above every explicit one. So an interrupted
   // load never holds an id the server could hand out again, and assigned ids never collide
