@@ -45,12 +45,12 @@ test: build build-asan node-deps
 	cd $(ASAN_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300 -E '$(ASAN_SKIP)'
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
-# libFuzzer targets (clang): the request-target parser, JSON and every body parser, the
-# timestamp parser, the CometD message handling. FUZZ_SECONDS per target; make test runs a
+# libFuzzer targets (clang): the HTTP/1.x framing, the request-target parser, JSON and every
+# body parser, the timestamp parser, the CometD message handling, the whole API. FUZZ_SECONDS per target; make test runs a
 # 10-second smoke of each.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = uri json_bodies timestamp cometd api
+FUZZ_TARGETS = uri json_bodies timestamp cometd api http1
 
 $(FUZZ_DIR)/CMakeCache.txt: | deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEXTD_FUZZ=ON

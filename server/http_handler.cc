@@ -18,111 +18,25 @@
 #include "pistache/http.h"
 #include "pistache/peer.h"
 #include "server/committer.h"
+#include "server/http1.h"
 #include "server/request_log.h"
 
 namespace contextd::server {
 namespace {
 
 using namespace Pistache;
+using http1::ChunkDecoder;
+using http1::HeadError;
+using http1::kMaxHeadBytes;
+using http1::ParseHeaders;
+using http1::ParseRequestLine;
+using http1::RequestHead;
 
-constexpr size_t kMaxHeadBytes = 64 * 1024;
-constexpr size_t kMaxTargetBytes = 8 * 1024;
-constexpr size_t kMaxTenantBytes = 256;
 constexpr char kConnKey[] = "contextd.conn";
 
-// An error detected while framing a request; the connection is closed after the reply.
-struct HeadError {
-  int status;
-  std::string message;
-};
-
-// What contextd needs of a request head. Pistache's parser is not used: its typed header
-// parsers reject ordinary headers (a Java client's default Accept, odd Cookie or Date
-// values), it reserve()s whatever Content-Length says (engineering notes 1.3), keeps no raw
-// query string (so repeated parameters cannot be seen), and drops pipelined requests
-// (upstream issue #1034).
-struct RequestHead {
-  size_t head_bytes = 0;  // through the blank line
-  std::string method;
-  std::string target;
-  Http::Version version = Http::Version::Http11;
-  size_t content_length = 0;
-  size_t max_body = 0;   // the route's limit (Api::MaxBodyBytes)
-  bool chunked = false;  // Transfer-Encoding: chunked (then content_length is 0)
-  bool close = false;    // the client asked to close after this request
-  bool expect_continue = false;
-  std::optional<std::string> tenant;                         // ContactCenterId
-  std::vector<std::pair<std::string, std::string>> headers;  // kPassedHeaders, lower-case names
-};
-
-// Request headers handed to the Api (ApiRequest::headers).
-constexpr std::string_view kPassedHeaders[] = {"authorization", "cookie",       "x-csrf-token",
-                                               "upgrade",       "host",         "x-request-id",
-                                               "x-api-key"};
-
-// Decodes a chunked request body incrementally, as its bytes arrive.
-class ChunkDecoder {
- public:
-  enum class State { kMore, kDone, kError };
-
-  // `wire` holds every body byte received so far (from the end of the head). Returns kDone
-  // once the last chunk and the trailers are in (body() and wire_bytes() then hold the
-  // result), kError with `error` set for malformed framing or a body over `max_body`.
-  State Feed(std::string_view wire, size_t max_body, HeadError* error) {
-    while (true) {
-      const size_t eol = wire.find("\r\n", pos_);
-      if (eol == std::string_view::npos) {
-        if (wire.size() - pos_ > kMaxLine) return Fail(error, 400, "chunk line too long");
-        return State::kMore;
-      }
-      std::string_view line = wire.substr(pos_, eol - pos_);
-      if (in_trailers_) {
-        pos_ = eol + 2;
-        if (line.empty()) return State::kDone;
-        if ((trailer_bytes_ += line.size()) > kMaxLine) {
-          return Fail(error, 400, "chunked trailers too long");
-        }
-        continue;
-      }
-      line = line.substr(0, std::min(line.find(';'), line.size()));  // extensions ignored
-      if (line.empty() || line.size() > 15 ||
-          line.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-        return Fail(error, 400, "malformed chunk size");
-      }
-      const uint64_t size = std::stoull(std::string(line), nullptr, 16);
-      if (size > max_body || body_.size() + size > max_body) {
-        return Fail(error, 413, "request body larger than " + std::to_string(max_body) + " bytes");
-      }
-      if (size == 0) {
-        in_trailers_ = true;
-        pos_ = eol + 2;
-        continue;
-      }
-      if (wire.size() < eol + 2 + size + 2) return State::kMore;
-      if (wire.substr(eol + 2 + size, 2) != "\r\n") {
-        return Fail(error, 400, "chunk data not followed by CRLF");
-      }
-      body_.append(wire.substr(eol + 2, size));
-      pos_ = eol + 2 + size + 2;
-    }
-  }
-
-  std::string& body() { return body_; }
-  size_t wire_bytes() const { return pos_; }
-
- private:
-  static constexpr size_t kMaxLine = 8192;
-
-  State Fail(HeadError* error, int status, std::string message) {
-    *error = {status, std::move(message)};
-    return State::kError;
-  }
-
-  size_t pos_ = 0;  // wire bytes consumed
-  bool in_trailers_ = false;
-  size_t trailer_bytes_ = 0;
-  std::string body_;
-};
+Http::Version VersionOf(const RequestHead& head) {
+  return head.http10 ? Http::Version::Http10 : Http::Version::Http11;
+}
 
 // What is measured and logged of a request once its reply is sent.
 struct Trace {
@@ -180,142 +94,6 @@ struct ConnState {
   std::function<void()> release_held;  // guarded by held_mu
   std::mutex held_mu;
 };
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f ||
-        std::string_view("()<>@,;:\\\"/[]?={}").find(c) != std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// True if the comma-separated header value lists `token` (case-insensitively).
-bool HasToken(std::string_view value, std::string_view token) {
-  size_t pos = 0;
-  while (pos <= value.size()) {
-    size_t comma = std::min(value.find(',', pos), value.size());
-    std::string_view item = value.substr(pos, comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (EqualsIgnoreCase(item, token)) return true;
-    pos = comma + 1;
-  }
-  return false;
-}
-
-// Validates the request line ("METHOD SP target SP HTTP/x.y").
-std::optional<HeadError> ParseRequestLine(std::string_view line, RequestHead* head) {
-  static constexpr std::string_view kMethods[] = {"OPTIONS", "GET",    "POST",  "HEAD",   "PUT",
-                                                  "PATCH",   "DELETE", "TRACE", "CONNECT"};
-  size_t sp1 = line.find(' ');
-  size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return HeadError{400, "malformed request line"};
-  std::string_view method = line.substr(0, sp1);
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  std::string_view version = line.substr(sp2 + 1);
-  if (version == "HTTP/1.0") {
-    head->version = Http::Version::Http10;
-    head->close = true;  // unless it asks for keep-alive
-  } else if (version != "HTTP/1.1") {
-    return HeadError{505, "only HTTP/1.0 and HTTP/1.1 are supported"};
-  }
-  bool known = false;
-  for (std::string_view m : kMethods) known = known || m == method;
-  if (!known) return HeadError{501, "unsupported HTTP method"};
-  if (target.empty() || target.front() != '/') {
-    return HeadError{400, "request target must be an absolute path"};
-  }
-  if (target.size() > kMaxTargetBytes) return HeadError{414, "request target longer than 8 KiB"};
-  for (char c : target) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return HeadError{400, "request target has invalid characters"};
-  }
-  head->method = std::string(method);
-  head->target = std::string(target);
-  return std::nullopt;
-}
-
-// Validates the header lines (between the request line and the blank line). Hostile framing
-// (negative, huge or conflicting Content-Length) is refused here. Chunked bodies are decoded
-// by ChunkDecoder, never by Pistache (which reads chunk sizes with strtol, upstream issue
-// #1251).
-std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, RequestHead* head) {
-  std::optional<uint64_t> content_length;
-  size_t pos = 0;
-  while (pos < block.size()) {
-    size_t eol = std::min(block.find("\r\n", pos), block.size());
-    std::string_view line = block.substr(pos, eol - pos);
-    pos = eol + 2;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !IsToken(line.substr(0, colon))) {
-      return HeadError{400, "malformed header line"};
-    }
-    std::string_view name = line.substr(0, colon);
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-      value.remove_prefix(1);
-    }
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (EqualsIgnoreCase(name, "Transfer-Encoding")) {
-      if (!EqualsIgnoreCase(value, "chunked")) {
-        return HeadError{501, "only the chunked transfer coding is supported"};
-      }
-      head->chunked = true;
-    } else if (EqualsIgnoreCase(name, "Content-Length")) {
-      if (value.empty() || value.size() > 18 ||
-          value.find_first_not_of("0123456789") != std::string_view::npos) {
-        return HeadError{400, "invalid Content-Length"};
-      }
-      uint64_t n = std::stoull(std::string(value));
-      if (content_length && *content_length != n) {
-        return HeadError{400, "conflicting Content-Length headers"};
-      }
-      content_length = n;
-    } else if (EqualsIgnoreCase(name, "Connection")) {
-      if (HasToken(value, "close")) head->close = true;
-      if (HasToken(value, "keep-alive")) head->close = false;
-    } else if (EqualsIgnoreCase(name, "Expect")) {
-      if (!EqualsIgnoreCase(value, "100-continue")) {
-        return HeadError{417, "only 'Expect: 100-continue' is supported"};
-      }
-      head->expect_continue = true;
-    } else if (EqualsIgnoreCase(name, "ContactCenterId")) {
-      if (head->tenant) return HeadError{400, "ContactCenterId header given more than once"};
-      if (value.size() > kMaxTenantBytes) return HeadError{400, "ContactCenterId header too long"};
-      head->tenant = std::string(value);
-    } else {
-      for (std::string_view passed : kPassedHeaders) {
-        if (EqualsIgnoreCase(name, passed)) head->headers.emplace_back(passed, value);
-      }
-    }
-  }
-  if (head->chunked && content_length) {
-    // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and the connection closes
-    // after the reply (proxies such as Prism forward both).
-    content_length.reset();
-    head->close = true;
-  }
-  if (content_length && *content_length > max_body) {
-    return HeadError{413, "request body larger than " + std::to_string(max_body) + " bytes"};
-  }
-  head->content_length = content_length.value_or(0);
-  return std::nullopt;
-}
 
 // The bytes of a reply: status line, headers, body. A HEAD reply states the length of the
 // body it leaves out.
@@ -455,7 +233,7 @@ class Handler final : public Http::Handler {
       case ChunkDecoder::State::kDone:
         return true;
       case ChunkDecoder::State::kError:
-        Reject(peer, conn, error, conn->head->version);
+        Reject(peer, conn, error, VersionOf(*conn->head));
         return false;
     }
     return false;
@@ -531,7 +309,7 @@ class Handler final : public Http::Handler {
     std::string_view block = line_end + 2 <= all.size() ? all.substr(line_end + 2) : "";
     if (auto err = ParseHeaders(block, max_body_, &head)) {
       head.close = true;
-      Reject(peer, state, *err, head.version);
+      Reject(peer, state, *err, VersionOf(head));
       return false;
     }
     // Each route has its own body limit (most are far below the server's); a body over it is
@@ -545,7 +323,7 @@ class Handler final : public Http::Handler {
       Reject(peer, state,
              {413, "request body larger than " + std::to_string(head.max_body) +
                        " bytes (this route's limit)"},
-             head.version);
+             VersionOf(head));
       return false;
     }
     conn.head = std::move(head);
@@ -577,10 +355,10 @@ class Handler final : public Http::Handler {
     ApiResponse reply = api_->Handle(request);
 
     if (reply.hold) {
-      Hold(peer, state, head.version, std::move(reply), head.close, std::move(trace));
+      Hold(peer, state, VersionOf(head), std::move(reply), head.close, std::move(trace));
     } else {
       const bool needs_sync = reply.wrote;
-      Respond(peer, state, head.version, std::move(reply), head.close, head.method == "HEAD",
+      Respond(peer, state, VersionOf(head), std::move(reply), head.close, head.method == "HEAD",
               needs_sync, std::move(trace));
     }
     conn.buf.erase(0, head.head_bytes + wire_body_bytes);
