@@ -27,6 +27,15 @@ std::string Sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), size);
 }
 
+std::string Pbkdf2Sha256(std::string_view password, std::string_view salt, uint32_t iterations) {
+  unsigned char out[32];
+  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                    reinterpret_cast<const unsigned char*>(salt.data()),
+                    static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                    sizeof out, out);
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }

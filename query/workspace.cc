@@ -1,7 +1,5 @@
 #include "query/workspace.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include "query/secrets.h"
@@ -19,15 +17,6 @@ constexpr char kInWorkbin[] = "InWorkbin";
 constexpr char kComposing[] = "Composing";
 constexpr char kCompleted[] = "Completed";
 constexpr char kCanceled[] = "Canceled";
-
-std::string HashPassword(std::string_view password, std::string_view salt, uint32_t iterations) {
-  unsigned char out[32];
-  PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                    reinterpret_cast<const unsigned char*>(salt.data()),
-                    static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
-                    sizeof out, out);
-  return std::string(reinterpret_cast<char*>(out), sizeof out);
-}
 
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -135,7 +124,7 @@ absl::StatusOr<storage::User> Workspace::CreateUser(std::string_view tenant, con
   user.roles = u.roles;
   user.password_salt = RandomToken(16);
   user.hash_iterations = options_.hash_iterations;
-  user.password_hash = HashPassword(u.password, user.password_salt, user.hash_iterations);
+  user.password_hash = Pbkdf2Sha256(u.password, user.password_salt, user.hash_iterations);
   std::lock_guard<std::mutex> lock(mu_);
   Tenant& t = TenantOf(tenant);
   if (t.users.count(user.user_name) > 0) {
@@ -181,11 +170,11 @@ absl::StatusOr<Session> Workspace::SignIn(std::string_view tenant, std::string_v
   }
   if (user.user_name.empty()) {
     // Unknown names cost a hash too, so timing does not tell which names exist.
-    HashPassword(password, "unknown-user-salt", options_.hash_iterations);
+    Pbkdf2Sha256(password, "unknown-user-salt", options_.hash_iterations);
     return absl::UnauthenticatedError("access denied");
   }
   // Hashed outside the lock: it takes milliseconds on purpose.
-  const std::string hash = HashPassword(password, user.password_salt, user.hash_iterations);
+  const std::string hash = Pbkdf2Sha256(password, user.password_salt, user.hash_iterations);
   if (!ConstantTimeEquals(hash, user.password_hash)) {
     return absl::UnauthenticatedError("access denied");
   }

@@ -1,9 +1,6 @@
 #include "server/cometd.h"
 
-#include <openssl/rand.h>
-
-#include <cstdlib>
-
+#include "query/secrets.h"
 #include "query/timestamp.h"
 #include "server/json.h"
 
@@ -14,16 +11,6 @@ using storage::Value;
 
 constexpr char kInteractions[] = "/v2/me/interactions";
 constexpr char kInteractionsOld[] = "/me/interactions";
-
-std::string NewClientId() {
-  static constexpr char kAlphabet[] =
-      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  unsigned char bytes[24];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
-  std::string id;
-  for (unsigned char b : bytes) id.push_back(kAlphabet[b % 62]);
-  return id;
-}
 
 std::string Text(const Value& message, std::string_view field) {
   const Value* v = storage::FindField(message.object, field);
@@ -260,7 +247,7 @@ ApiResponse Cometd::Handle(const Value& messages, const query::Session& session,
       continue;
     }
     if (channel == "/meta/handshake") {
-      std::string id = NewClientId();
+      std::string id = query::RandomToken(24);
       Client& c = clients_[id];
       c.tenant = session.tenant;
       c.user = session.user_name;
