@@ -911,6 +911,23 @@ class ModelTest : public ServerTest {
     return true;
   }
 
+  // Completes one of `children` (the service's states or tasks; `kind` is "state" or "task")
+  // drawn at random, or one past the last (NotFound), in the server and in the model.
+  void CompleteChild(const Tenant& t, const Svc& s, std::vector<Child>& children,
+                     const std::string& kind) {
+    const int id = Rand(static_cast<int>(children.size()) + 1);
+    const std::string path = SvcPath(s.id, "/" + kind + "s/" + std::to_string(id) + "/end");
+    if (id == static_cast<int>(children.size())) {
+      ASSERT_NO_FATAL_FAILURE(ExpectNotFound(Call(t, "POST", path, "{}"), "end " + kind));
+      return;
+    }
+    Child& child = children[static_cast<size_t>(id)];
+    auto [body, e] = DrawEnd(child.started.ms, true);
+    HttpReply r = Call(t, "POST", path, Body(body));
+    const bool ok = ModelComplete(child, body, e);
+    ASSERT_EQ(r.status, ok ? 204 : 400) << r.body;
+  }
+
   void Step(Tenant& t, std::optional<int64_t>* touched) {
     const int op = Rand(100);
     Svc* s = PickService(t);
@@ -987,19 +1004,7 @@ class ModelTest : public ServerTest {
       ASSERT_NO_FATAL_FAILURE(
           ExpectReply(r, 201, StateJson(*s, st, true, FullResource()), "start state"));
     } else if (op < 62) {  // complete a state (or one that does not exist)
-      const int id = Rand(static_cast<int>(s->states.size()) + 1);
-      if (id == static_cast<int>(s->states.size())) {
-        ASSERT_NO_FATAL_FAILURE(ExpectNotFound(
-            Call(t, "POST", SvcPath(s->id, "/states/" + std::to_string(id) + "/end"), "{}"),
-            "end state"));
-        return;
-      }
-      Child& st = s->states[static_cast<size_t>(id)];
-      auto [body, e] = DrawEnd(st.started.ms, true);
-      HttpReply r =
-          Call(t, "POST", SvcPath(s->id, "/states/" + std::to_string(id) + "/end"), Body(body));
-      const bool ok = ModelComplete(st, body, e);
-      ASSERT_EQ(r.status, ok ? 204 : 400) << r.body;
+      ASSERT_NO_FATAL_FAILURE(CompleteChild(t, *s, s->states, "state"));
     } else if (op < 67) {  // transition: ends one state and starts the next at the same time
       const int from = Rand(static_cast<int>(s->states.size()) + 1);
       Members body;
@@ -1075,19 +1080,7 @@ class ModelTest : public ServerTest {
       ASSERT_NO_FATAL_FAILURE(
           ExpectReply(r, 201, TaskJson(*s, task, true, FullResource()), "start task"));
     } else if (op < 85) {  // complete a task (or one that does not exist)
-      const int id = Rand(static_cast<int>(s->tasks.size()) + 1);
-      if (id == static_cast<int>(s->tasks.size())) {
-        ASSERT_NO_FATAL_FAILURE(ExpectNotFound(
-            Call(t, "POST", SvcPath(s->id, "/tasks/" + std::to_string(id) + "/end"), "{}"),
-            "end task"));
-        return;
-      }
-      Child& task = s->tasks[static_cast<size_t>(id)];
-      auto [body, e] = DrawEnd(task.started.ms, true);
-      HttpReply r =
-          Call(t, "POST", SvcPath(s->id, "/tasks/" + std::to_string(id) + "/end"), Body(body));
-      const bool ok = ModelComplete(task, body, e);
-      ASSERT_EQ(r.status, ok ? 204 : 400) << r.body;
+      ASSERT_NO_FATAL_FAILURE(CompleteChild(t, *s, s->tasks, "task"));
     } else if (op < 90) {  // extension write: replace, or merge into an object
       const bool merge = Chance(50);
       Value v = Value::Object({{Chance(50) ? "a" : "c", Value::Int(Rand(9))}});
