@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "query/fields.h"
+#include "storage/errors.h"
 #include "storage/status_macros.h"
 
 namespace contextd::query {
@@ -133,11 +134,11 @@ absl::StatusOr<T> AppendChild(storage::ServiceStore* store, std::string_view ten
 }  // namespace
 
 absl::Status StateNotFound(int64_t state_id) {
-  return absl::NotFoundError("There are no state found for : " + std::to_string(state_id));
+  return storage::NotFound("state", std::to_string(state_id));
 }
 
 absl::Status TaskNotFound(int64_t task_id) {
-  return absl::NotFoundError("There are no task found for : " + std::to_string(task_id));
+  return storage::NotFound("task", std::to_string(task_id));
 }
 
 absl::StatusOr<Service> Engine::StartService(std::string_view tenant, ServiceStart start,

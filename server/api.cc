@@ -21,6 +21,7 @@
 #include "server/lcm.h"
 #include "server/pega.h"
 #include "server/ui_assets.h"
+#include "storage/errors.h"
 #include "storage/status_macros.h"
 
 namespace contextd::server {
@@ -97,7 +98,11 @@ ApiResponse HttpError(int http_status, std::string_view message, Dialect dialect
 }
 
 ApiResponse ErrorResponse(const absl::Status& status, Dialect dialect) {
-  const std::string message(status.message());
+  std::string message(status.message());
+  if (std::optional<storage::Missing> missing = storage::MissingOf(status);
+      missing && dialect == Dialect::kGenesys) {
+    message = "There are no " + missing->kind + " found for : " + missing->id;
+  }
   if (dialect == Dialect::kWorkspace && status.code() != absl::StatusCode::kUnavailable &&
       status.code() != absl::StatusCode::kInternal && status.code() != absl::StatusCode::kUnknown &&
       status.code() != absl::StatusCode::kDataLoss) {
@@ -173,7 +178,7 @@ std::optional<T> PathId(std::string_view text, T max) {
 absl::StatusOr<uint64_t> ServiceId(std::string_view text) {
   std::optional<uint64_t> id = PathId<uint64_t>(text, storage::kMaxId);
   if (!id || *id == 0) {
-    return absl::NotFoundError("There are no service found for : " + std::string(text));
+    return storage::NotFound("service", text);
   }
   return *id;
 }
@@ -182,8 +187,7 @@ absl::StatusOr<uint64_t> ServiceId(std::string_view text) {
 absl::StatusOr<int32_t> ChildId(std::string_view text, std::string_view what) {
   std::optional<int32_t> id = PathId<int32_t>(text, std::numeric_limits<int32_t>::max());
   if (!id) {
-    return absl::NotFoundError("There are no " + std::string(what) +
-                               " found for : " + std::string(text));
+    return storage::NotFound(what, text);
   }
   return *id;
 }

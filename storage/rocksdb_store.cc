@@ -22,6 +22,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "storage/codec.h"
+#include "storage/errors.h"
 #include "storage/status_macros.h"
 
 namespace contextd::storage {
@@ -40,7 +41,7 @@ absl::Status FromRocksDb(const rocksdb::Status& s) {
 }
 
 absl::Status ServiceNotFound(uint64_t service_id) {
-  return absl::NotFoundError("There are no service found for : " + std::to_string(service_id));
+  return NotFound("service", std::to_string(service_id));
 }
 
 struct IndexEntry {
