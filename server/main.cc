@@ -16,13 +16,13 @@
 #include "query/engine.h"
 #include "query/history.h"
 #include "query/timestamp.h"
-#include "server/api.h"
-#include "server/check.h"
-#include "server/cometd.h"
-#include "server/http_handler.h"
-#include "server/import.h"
-#include "server/lcm.h"
-#include "server/request_log.h"
+#include "server/app.h"
+#include "server/history/lcm.h"
+#include "server/http/http_server.h"
+#include "server/http/request_log.h"
+#include "server/tools/check.h"
+#include "server/tools/import.h"
+#include "server/workspace/cometd.h"
 #include "storage/rocksdb_store.h"
 
 namespace {
@@ -235,7 +235,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   contextd::query::Engine engine(store->get());
-  contextd::server::RouteLatencies latencies(contextd::server::Api::RouteNames());
   contextd::query::History history(store->get());
   contextd::query::WorkspaceOptions workspace_options;
   workspace_options.session_idle_ms = static_cast<int64_t>(flags.session_idle_s) * 1000;
@@ -265,9 +264,11 @@ int main(int argc, char** argv) {
   cometd_options.hold = std::chrono::milliseconds(flags.cometd_hold_ms);
   contextd::server::Cometd cometd(cometd_options);
   workspace.SetListener(&cometd);
-  contextd::server::Api api(&engine, &history, &latencies, {access->get(), flags.no_auth},
-                            {&workspace, &cometd, flags.csrf}, store->get());
-  contextd::server::HttpServer server(&api, &latencies, flags.http);
+  contextd::server::App app({&engine, &history, {access->get(), flags.no_auth},
+                             {&workspace, &cometd, flags.csrf}, store->get()});
+  contextd::storage::Store* durable = store->get();
+  contextd::server::HttpServer server(&app.api(), &app.latencies(),
+                                      [durable] { return durable->SyncWal(); }, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
     std::fprintf(stderr, "contextd: %s\n", std::string(port.status().message()).c_str());

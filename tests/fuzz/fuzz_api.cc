@@ -33,10 +33,9 @@
 #include "query/engine.h"
 #include "query/history.h"
 #include "query/workspace.h"
-#include "server/api.h"
-#include "server/cometd.h"
-#include "server/latency.h"
-#include "server/uri.h"
+#include "server/app.h"
+#include "server/http/uri.h"
+#include "server/workspace/cometd.h"
 #include "simdjson.h"
 #include "storage/rocksdb_store.h"
 
@@ -66,11 +65,9 @@ struct World {
     cometd = std::make_unique<server::Cometd>(co);
     workspace->SetListener(cometd.get());
     access = std::move(*query::Access::Open(store.get(), ""));
-    latencies = std::make_unique<server::RouteLatencies>(server::Api::RouteNames());
-    api = std::make_unique<server::Api>(
-        engine.get(), history.get(), latencies.get(),
-        server::AccessPolicy{access.get(), /*open=*/true},
-        server::WorkspaceBackend{workspace.get(), cometd.get(), false}, store.get());
+    app = std::make_unique<server::App>(server::Backends{
+        engine.get(), history.get(), server::AccessPolicy{access.get(), /*open=*/true},
+        server::WorkspaceBackend{workspace.get(), cometd.get(), false}, store.get()});
     Setup();
   }
 
@@ -144,7 +141,7 @@ struct World {
     request.now_ms = 1700000000000;
     const std::vector<std::pair<std::string, std::string>> headers = {{"cookie", cookie}};
     request.headers = session ? &headers : nullptr;
-    return api->Handle(request);
+    return app->api().Handle(request);
   }
 
   // `in` with every $X the set-up defined replaced by its id.
@@ -175,34 +172,36 @@ struct World {
   std::unique_ptr<query::Workspace> workspace;
   std::unique_ptr<server::Cometd> cometd;
   std::unique_ptr<query::Access> access;
-  std::unique_ptr<server::RouteLatencies> latencies;
-  std::unique_ptr<server::Api> api;
+  std::unique_ptr<server::App> app;
   std::string cookie;
   std::map<std::string, std::string> ids;  // "$S" -> "1", ...
 };
 
+// The error shapes of the dialects, written down here again from the reference, not taken
+// from the server's code.
+enum class Shape { kGenesys, kNative, kPega, kLcm, kWorkspace };
+
 // Which error shape a reply to `target` must have: the served route's dialect, else the
-// dialect of the path's first segment (as Api::Handle picks it).
-server::Dialect DialectOf(std::string_view target, int route) {
-  using server::Dialect;
+// dialect of the path's first segment (as the router picks it).
+Shape DialectOf(std::string_view target, int route) {
   std::string first;
   if (route >= 0) {
-    static const std::vector<std::string> names = server::Api::RouteNames();
+    static const std::vector<std::string> names = server::App::RouteNames();
     const std::string& name = names[static_cast<size_t>(route)];
     const std::string_view pattern = std::string_view(name).substr(name.find(' ') + 2);
     first = std::string(pattern.substr(0, pattern.find('/')));
     if (first == "health" || first == "ready" || first == "metrics" || first == "ui") {
-      return Dialect::kNative;
+      return Shape::kNative;
     }
   } else if (absl::StatusOr<server::Target> t = server::ParseTarget(target);
              t.ok() && !t->segments.empty()) {
     first = t->segments[0];
   }
-  if (first == "contextd") return Dialect::kNative;
-  if (first == "prweb") return Dialect::kPega;
-  if (first == "lcm") return Dialect::kLcm;
-  if (first == "api") return Dialect::kWorkspace;
-  return Dialect::kGenesys;
+  if (first == "contextd") return Shape::kNative;
+  if (first == "prweb") return Shape::kPega;
+  if (first == "lcm") return Shape::kLcm;
+  if (first == "api") return Shape::kWorkspace;
+  return Shape::kGenesys;
 }
 
 // Aborts unless `reply` (to `method target`) is a valid reply of its dialect.
@@ -227,26 +226,26 @@ void Check(const server::ApiResponse& reply, std::string_view method, std::strin
   };
   bool shaped = false;
   switch (DialectOf(target, reply.route)) {
-    case server::Dialect::kGenesys:
+    case Shape::kGenesys:
       shaped = text(doc, "message") && text(doc, "exception");
       break;
-    case server::Dialect::kNative:
+    case Shape::kNative:
       shaped = text(doc, "message");
       break;
-    case server::Dialect::kPega: {
+    case Shape::kPega: {
       std::string_view status;
       shaped = doc["Status"].get_string().get(status) == simdjson::SUCCESS && status == "ERROR" &&
                text(doc, "Message");
       break;
     }
-    case server::Dialect::kLcm: {
+    case Shape::kLcm: {
       simdjson::dom::element error;
       std::string_view type;
       shaped = doc["message"]["error"].get(error) == simdjson::SUCCESS &&
                error["errorType"].get_string().get(type) == simdjson::SUCCESS && type == "WS_Error";
       break;
     }
-    case server::Dialect::kWorkspace: {  // {"statusCode":N,...}, or an operation's error
+    case Shape::kWorkspace: {  // {"statusCode":N,...}, or an operation's error
       int64_t code;
       std::string_view status;
       shaped = (doc["statusCode"].get_int64().get(code) == simdjson::SUCCESS && code != 0) ||
@@ -280,7 +279,7 @@ class Coverage {
   }
 
  private:
-  Coverage() : best_(server::Api::RouteNames().size()) {
+  Coverage() : best_(server::App::RouteNames().size()) {
     if (const char* env = getenv("FUZZ_API_ROUTES"); env == nullptr || env[0] != '1') return;
     atexit([] { Get().Report(); });
   }
@@ -288,7 +287,7 @@ class Coverage {
   // Lists the routes without a 2xx reply that are not refusing by design; fails if any.
   void Report() {
     std::lock_guard<std::mutex> lock(mu_);
-    const std::vector<std::string> names = server::Api::RouteNames();
+    const std::vector<std::string> names = server::App::RouteNames();
     size_t missed = 0, refusing = 0, stale = 0;
     for (std::string_view name : kRefusingRoutes) {
       if (std::find(names.begin(), names.end(), name) != names.end()) continue;

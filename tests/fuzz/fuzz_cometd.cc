@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "query/workspace.h"
-#include "server/cometd.h"
-#include "server/json.h"
+#include "server/api/json.h"
+#include "server/workspace/cometd.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static contextd::server::Cometd* hub = [] {

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "server/http1.h"
+#include "server/http/http1.h"
 
 using namespace contextd::server::http1;
 

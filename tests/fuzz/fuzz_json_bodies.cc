@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
-#include "server/cs_json.h"
-#include "server/history_fields.h"
-#include "server/json.h"
-#include "server/lcm.h"
-#include "server/pega.h"
+#include "server/api/json.h"
+#include "server/cs/cs_json.h"
+#include "server/history/history_fields.h"
+#include "server/history/lcm.h"
+#include "server/history/pega.h"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "server/uri.h"
-#include "server/utf8.h"
+#include "server/http/uri.h"
+#include "server/http/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);

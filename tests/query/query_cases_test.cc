@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 #include "query/engine.h"
 #include "query/timestamp.h"
-#include "server/uri.h"
+#include "server/http/uri.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_store.h"
 

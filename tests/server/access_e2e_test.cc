@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "server/api.h"
+#include "server/app.h"
 #include "tests/server/server_fixture.h"
 
 namespace contextd::testing {
@@ -212,7 +212,7 @@ TEST_F(AccessTest, IsolationMatrix) {
       "POST /prweb/PRRestService/PegaMKTContainer/V2/CustomerOfferHistory",
       "POST /prweb/api/PegaMKTContainer/V2/CustomerOfferHistory", "POST /lcm/messages"};
   int checked = 0;
-  for (const std::string& name : server::Api::RouteNames()) {
+  for (const std::string& name : server::App::RouteNames()) {
     const std::string method = name.substr(0, name.find(' '));
     const std::string pattern = name.substr(name.find(' ') + 1);
     if (open.count(name) || pattern.rfind("/api/v2", 0) == 0) continue;  // no key checked

@@ -1,10 +1,10 @@
-#include "server/cometd.h"
+#include "server/workspace/cometd.h"
 
 #include <future>
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "server/json.h"
+#include "server/api/json.h"
 
 namespace contextd::server {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/committer.h"
+#include "server/http/committer.h"
 
 #include <atomic>
 #include <chrono>

@@ -149,12 +149,11 @@ TEST_F(DurabilityTest, AFailedWalSyncIsA503InEveryDialectAndNeverAnAcknowledgeme
     ASSERT_EQ(warm.status, w.ok_status) << warm.body;
 
     Set("fail");
-    // The write is applied, but its WAL sync fails: never acknowledged, and the documented
-    // body of a failed sync is the Context Services one in every dialect (openapi.yaml,
-    // *Unavailable). The connection is closed after it.
+    // The write is applied, but its WAL sync fails: never acknowledged, and answered in the
+    // route's dialect like any other 503. The connection is closed after it.
     HttpReply failed = client_->Request("POST", w.path, w.body, headers);
     EXPECT_EQ(failed.status, 503) << failed.body;
-    EXPECT_EQ(failed.body, kUnavailableCs);
+    EXPECT_EQ(failed.body, w.dialect_503);
     EXPECT_TRUE(client_->ReadEof());
 
     // RocksDB now refuses writes: the next one fails before its sync, in the route's shape.

@@ -1,6 +1,6 @@
 // The HTTP/1.x framing functions on their own: request lines, header blocks, chunked bodies.
 
-#include "server/http1.h"
+#include "server/http/http1.h"
 
 #include "gtest/gtest.h"
 

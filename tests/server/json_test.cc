@@ -1,4 +1,4 @@
-#include "server/json.h"
+#include "server/api/json.h"
 
 #include "gtest/gtest.h"
 

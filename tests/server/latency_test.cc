@@ -1,4 +1,4 @@
-#include "server/latency.h"
+#include "server/http/latency.h"
 
 #include "gtest/gtest.h"
 

@@ -1,4 +1,4 @@
-#include "server/uri.h"
+#include "server/http/uri.h"
 
 #include "gtest/gtest.h"
 

@@ -1,0 +1,248 @@
+#include "server/history/lcm.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include "query/text.h"
+#include "query/timestamp.h"
+#include "server/api/json.h"
+#include "server/history/history_fields.h"
+#include "storage/status_macros.h"
+
+namespace contextd::server {
+namespace {
+
+using storage::Value;
+
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
+constexpr int kMaxMonths = 120;
+
+absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(std::move(message)); }
+
+// A member given as a string or an integer, as text; "" when absent or null.
+absl::StatusOr<std::string> TextOrNumber(const Value& object, std::string_view field) {
+  const Value* v = storage::FindField(object.object, field);
+  if (v == nullptr || v->kind == Value::Kind::kNull) return std::string();
+  if (v->kind == Value::Kind::kInt) return std::to_string(v->int_value);
+  if (v->kind != Value::Kind::kString) {
+    return Invalid(std::string(field) + ": expected a string or a number");
+  }
+  if (v->string_value.size() > kMaxHistoryTextBytes) {
+    return Invalid(std::string(field) + ": too long");
+  }
+  return v->string_value;
+}
+
+absl::StatusOr<int> SmallInt(const Value& object, std::string_view field, int min, int max) {
+  ASSIGN_OR_RETURN(std::string text, TextOrNumber(object, field));
+  if (text.empty()) return Invalid(std::string(field) + " is required");
+  int n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size() || n < min || n > max) {
+    return Invalid("Invalid " + std::string(field) + ": " + text.substr(0, 32));
+  }
+  return n;
+}
+
+std::string Digits(unsigned v, int width) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%0*u", width, v);
+  return buf;
+}
+
+// Set once by SetLcmTimeZone before threads start; read-only afterwards.
+bool local_zone = false;
+
+// The calendar fields of `time_ms` in the configured zone.
+query::CivilTime LcmCivil(storage::TimeMs time_ms) {
+  if (!local_zone) return query::ToCivil(time_ms);
+  const std::time_t seconds =
+      static_cast<std::time_t>(time_ms >= 0 ? time_ms / 1000 : (time_ms - 999) / 1000);
+  std::tm tm{};
+  if (localtime_r(&seconds, &tm) == nullptr) return query::ToCivil(time_ms);
+  query::CivilTime c;
+  c.year = tm.tm_year + 1900;
+  c.month = static_cast<unsigned>(tm.tm_mon + 1);
+  c.day = static_cast<unsigned>(tm.tm_mday);
+  c.hour = static_cast<unsigned>(tm.tm_hour);
+  c.minute = static_cast<unsigned>(tm.tm_min);
+  c.second = static_cast<unsigned>(tm.tm_sec);
+  return c;
+}
+
+// Opens the CustomerJourney envelope up to its message's callid; the caller adds the rest of
+// the message and closes both objects.
+void BeginEnvelope(JsonWriter& w, std::string_view callid) {
+  w.BeginObject();
+  w.Key("channel");
+  w.String("LCM");
+  w.Key("topic");
+  w.String("WebService");
+  w.Key("subtopic");
+  w.String("CustomerJourney");
+  w.Key("message");
+  w.BeginObject();
+  w.Key("callid");
+  w.String(callid);
+}
+
+}  // namespace
+
+absl::Status SetLcmTimeZone(const std::string& zone) {
+  if (zone == "UTC") return absl::OkStatus();
+  if (zone.empty() || zone.find("..") != std::string::npos || zone[0] == '/' ||
+      !std::filesystem::is_regular_file("/usr/share/zoneinfo/" + zone)) {
+    return absl::InvalidArgumentError("unknown time zone '" + zone + "'");
+  }
+  setenv("TZ", zone.c_str(), 1);
+  tzset();
+  local_zone = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JourneyRequest> ParseJourneyRequest(const Value& body, std::string_view tenant,
+                                                   storage::TimeMs now_ms, std::string* callid) {
+  if (body.kind != Value::Kind::kObject) return Invalid("the message must be a JSON object");
+  auto member = [&](std::string_view name, std::string_view want) -> absl::Status {
+    const Value* v = storage::FindField(body.object, name);
+    if (v == nullptr || v->kind != Value::Kind::kString ||
+        !query::EqualsIgnoreCase(v->string_value, want)) {
+      return Invalid(std::string(name) + ": expected \"" + std::string(want) + "\"");
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(member("channel", "LCM"));
+  RETURN_IF_ERROR(member("topic", "WebService"));
+  RETURN_IF_ERROR(member("subtopic", "GetCustomerJourney"));
+  const Value* data = storage::FindField(body.object, "data");
+  if (data == nullptr || data->kind != Value::Kind::kObject) {
+    return Invalid("data: expected an object");
+  }
+  JourneyRequest out;
+  ASSIGN_OR_RETURN(out.callid, TextOrNumber(*data, "callid"));
+  *callid = out.callid;
+  ASSIGN_OR_RETURN(int channel, SmallInt(*data, "ChannelID", -1, 3));
+  if (channel == 0) return Invalid("Invalid ChannelID: 0");
+  ASSIGN_OR_RETURN(int months, SmallInt(*data, "MonthType", 1, kMaxMonths));
+  ASSIGN_OR_RETURN(std::string account, TextOrNumber(*data, "AccountNumber"));
+  ASSIGN_OR_RETURN(std::string contact, TextOrNumber(*data, "ContactNumber"));
+  ASSIGN_OR_RETURN(out.query.campaign, TextOrNumber(*data, "CampaignName"));
+
+  query::HistoryQuery& q = out.query;
+  q.tenant = std::string(tenant);
+  if (!account.empty()) {
+    q.by = storage::InteractionKey::kAccount;
+    q.key = std::move(account);
+  } else if (!contact.empty()) {
+    q.by = storage::InteractionKey::kContact;
+    q.key = std::move(contact);
+  } else if (out.callid.empty()) {
+    return Invalid("Callid is empty");
+  } else {
+    // Interactions are not indexed by call id: a call id alone names nothing we can find.
+    return Invalid("Invalid Call ID:" + out.callid);
+  }
+  for (const ChannelName& c : kChannels) {
+    if (c.lcm_code != 0 && (channel == -1 || channel == c.lcm_code)) {
+      q.channels.push_back(c.canonical);
+    }
+  }
+  q.range = {query::MonthsBefore(now_ms, months), now_ms + 1};
+  return out;
+}
+
+std::string RenderJourney(std::string_view callid,
+                          const std::vector<storage::Interaction>& records) {
+  std::string out;
+  out.reserve(128 + records.size() * 480);
+  JsonWriter w(&out);
+  BeginEnvelope(w, callid);
+  w.Key("response");
+  w.BeginArray();
+  auto optional_int = [&w](const std::optional<int64_t>& v) {
+    if (v) {
+      w.Int(*v);
+    } else {
+      w.Value(Value::Null());
+    }
+  };
+  for (const storage::Interaction& x : records) {
+    const query::CivilTime c = LcmCivil(x.time_ms);
+    const unsigned hour12 = c.hour % 12 == 0 ? 12 : c.hour % 12;
+    const char* am_pm = c.hour < 12 ? "AM" : "PM";
+    const ChannelName* channel = FindChannel(x.channel);
+    w.BeginObject();
+    w.Key("ContactID");
+    w.String(x.external_id);
+    w.Key("CampaignName");
+    w.String(x.campaign);
+    w.Key("ModeID");
+    optional_int(x.mode_id);
+    w.Key("Mode");
+    w.String(x.mode);
+    w.Key("OutcomeId");
+    optional_int(x.outcome_id);
+    w.Key("Outcome");
+    w.String(x.outcome);
+    w.Key("AgentName");
+    w.String(x.agent);
+    w.Key("AgentComment");
+    w.String(x.agent_comment);
+    w.Key("CallCompletedTime");
+    w.String(std::to_string(c.month) + "/" + std::to_string(c.day) + "/" + std::to_string(c.year) +
+             " " + std::to_string(hour12) + ":" + Digits(c.minute, 2) + ":" + Digits(c.second, 2) +
+             " " + am_pm);
+    w.Key("CallCompletedDate");
+    w.String(std::to_string(c.day));
+    w.Key("CallCompletedMonth");
+    w.String(kMonths[c.month - 1]);
+    w.Key("CallCompletedYear");
+    w.String(std::to_string(c.year));
+    w.Key("ChannelType");
+    w.Int(channel != nullptr ? channel->lcm_code : 0);
+    w.Key("TargetValue");
+    w.String(x.target_value);
+    w.Key("ContactValue");
+    w.String(x.contact_number);
+    w.Key("CallCompletedTimeFormat");
+    w.String(Digits(hour12, 2) + ":" + Digits(c.minute, 2) + " " + am_pm);
+    w.Key("PreviousLeadScore");
+    w.String(x.lead_score_before);
+    w.Key("CurrentLeadScore");
+    w.String(x.lead_score_after);
+    w.Key("CallType");
+    w.String(x.direction);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return out;
+}
+
+std::string RenderLcmError(std::string_view callid, std::string_view error_message) {
+  const bool about_call_id =
+      error_message == "Callid is empty" || error_message.starts_with("Invalid Call ID:");
+  std::string out;
+  JsonWriter w(&out);
+  BeginEnvelope(w, callid);
+  w.Key("error");
+  w.BeginObject();
+  w.Key("errorType");
+  w.String("WS_Error");
+  w.Key("errorMessage");
+  w.String(error_message);
+  w.Key("msg");
+  w.String(about_call_id ? "Invalid Call ID." : "Invalid request.");
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return out;
+}
+
+}  // namespace contextd::server
