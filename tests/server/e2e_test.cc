@@ -542,6 +542,59 @@ TEST_F(ServerTest, KnownPathWithWrongMethodIs405EvenWhereACaptureWouldMatch) {
   EXPECT_EQ(t.headers["allow"], "POST");
 }
 
+// Failures the router and the transport meet themselves (no route, a wrong method, a body over
+// the route's limit, a framing error) take the shape of the dialect the path belongs to.
+TEST_F(ServerTest, ProtocolErrorsTakeThePathsDialect) {
+  struct Case {
+    const char* name;
+    std::string raw;
+    int status;
+    std::string body;
+  };
+  const std::string pega = "/prweb/PRRestService/PegaMKTContainer/V2/CaptureResponse";
+  const std::string big(300 << 10, ' ');
+  auto post = [](const std::string& path, size_t length) {
+    return "POST " + path + " HTTP/1.1\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+  };
+  const std::vector<Case> cases = {
+      {"pega, no route", "GET /prweb/nothing HTTP/1.1\r\n\r\n", 404,
+       R"j({"Status":"ERROR","Message":"no such resource"})j"},
+      {"pega, body over the route's limit", post(pega, big.size()), 413,
+       R"j({"Status":"ERROR","Message":"request body larger than 262144 bytes (this route's limit)"})j"},
+      {"native, no route", "GET /contextd/v1/nothing HTTP/1.1\r\n\r\n", 404,
+       R"j({"message":"no such resource"})j"},
+      {"native, framing", "POST /contextd/v1/interactions HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+       400, R"j({"message":"invalid Content-Length"})j"},
+      {"lcm, body over the route's limit", post("/lcm/messages", big.size()), 413,
+       R"j({"channel":"LCM","topic":"WebService","subtopic":"CustomerJourney","message":)j"
+       R"j({"callid":"","error":{"errorType":"WS_Error","errorMessage":)j"
+       R"j("request body larger than 262144 bytes (this route's limit)","msg":"Invalid request."}}})j"},
+      {"workspace, body over the route's limit: code 10, HTTP 400", post("/api/v2/users", big.size()),
+       400,
+       R"j({"statusCode":10,"statusMessage":"request body larger than 262144 bytes (this route's limit)"})j"},
+      {"any other path: Context Services", "GET /nothing HTTP/1.1\r\n\r\n", 404,
+       R"j({"message":"no such resource","exception":)j"
+       R"j("com.genesyslab.gsg.services.contextservices.exceptions.ContextServicesExceptionResource"})j"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    HttpClient fresh(server_->port());
+    HttpReply r = fresh.SendRaw(c.raw);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(r.body, c.body);
+  }
+}
+
+// The Workspace API answers a method the path does not take by its own code mapping
+// (dialects reference 1.4): code 2 is HTTP 400, with the Allow header.
+TEST_F(ServerTest, WorkspaceWrongMethodFollowsItsCodeMapping) {
+  HttpReply r = client_->Request("DELETE", "/api/v2/me", "");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.headers["allow"], "GET, POST");
+  EXPECT_EQ(r.body,
+            R"({"statusCode":2,"statusMessage":"method DELETE is not allowed here; allowed: GET, POST"})");
+}
+
 TEST_F(ServerTest, NumbersRoundTripAndFilterInPlainDecimal) {
   uint64_t id = StartService(
       R"({"customer_id":"N1","g":100000.0,"big":10000000000000000000000,"from":1,"to":{"x":2}})");
