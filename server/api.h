@@ -132,8 +132,12 @@ class Api {
   // "METHOD pattern" of every route, in the order ApiResponse::route indexes.
   static std::vector<std::string> RouteNames();
 
-  // Makes every write acknowledged by the engine so far durable.
-  absl::Status Sync() { return engine_->Sync(); }
+  // Makes every write acknowledged so far durable, of every record family (Store::Sync).
+  // FailedPrecondition without a store.
+  absl::Status Sync() {
+    return store_ != nullptr ? store_->Sync()
+                             : absl::FailedPreconditionError("no store to sync");
+  }
 
   // From now on GET /ready answers 503 (the server is stopping).
   void SetShuttingDown() { shutting_down_.store(true); }

@@ -86,7 +86,7 @@ class RocksDbStore final : public Store {
   absl::Status PutTenant(const Tenant& tenant) override;
   absl::StatusOr<std::vector<Tenant>> ListTenants() override;
 
-  absl::Status SyncWal() override;
+  absl::Status Sync() override;
   absl::StatusOr<StoreStats> Stats() override;
   absl::StatusOr<IntegrityReport> CheckIntegrity() override;  // rocksdb_integrity.cc
 

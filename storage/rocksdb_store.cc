@@ -185,7 +185,8 @@ absl::Status RocksDbStore::Delete(std::string_view tenant, uint64_t service_id) 
   return FromRocksDb(db_->Write(write_options_, &batch));
 }
 
-absl::Status RocksDbStore::SyncWal() { return FromRocksDb(db_->SyncWAL()); }
+// Every family is in db_ and shares its WAL (rocksdb_internal.h), so this one sync covers all.
+absl::Status RocksDbStore::Sync() { return FromRocksDb(db_->SyncWAL()); }
 
 absl::StatusOr<std::vector<Interaction>> RocksDbStore::Append(std::string_view tenant,
                                                               std::vector<Interaction> records) {
