@@ -27,7 +27,7 @@ class RocksDbBulkLoader final : public BulkLoader {
  public:
   RocksDbBulkLoader(RocksDbStore* store, std::string_view tenant)
       : store_(store), tenant_(tenant), ids_(store->Ids(IdKind::kService, tenant)) {
-    if (!ids_.ok()) return;  // ReserveIds reports it
+    if (!ids_.ok()) return;  // IdInUse and ReserveIds report it
     std::lock_guard<std::mutex> lock((*ids_)->mu);
     first_free_id_ = next_id_ = (*ids_)->limit;  // above every id handed out
   }
@@ -49,6 +49,7 @@ class RocksDbBulkLoader final : public BulkLoader {
   }
 
   absl::StatusOr<bool> IdInUse(uint64_t service_id) override {
+    if (!ids_.ok()) return ids_.status();  // first_free_id_ is unknown: no id is known free
     if (service_id >= first_free_id_) return false;
     absl::StatusOr<Service> stored = store_->Get(tenant_, service_id);
     if (stored.ok()) return true;
