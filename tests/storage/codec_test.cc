@@ -1,6 +1,7 @@
 #include "storage/codec.h"
 
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -182,6 +183,9 @@ std::vector<CodecCase> EveryRecordKind() {
           Case("ApiKey", FullApiKey(), EncodeApiKey, DecodeApiKey),
           Case("Tenant", Tenant{"acme", 1700000000000}, EncodeTenant, DecodeTenant)};
 }
+
+// Names the case in test output (instead of its bytes).
+void PrintTo(const CodecCase& c, std::ostream* os) { *os << c.name; }
 
 class RecordKindTest : public ::testing::TestWithParam<CodecCase> {};
 
