@@ -115,9 +115,6 @@ class Engine {
                                                   const std::string& name, storage::Value value,
                                                   ExtensionWrite mode);
 
-  // Makes every write that has returned so far durable (ServiceStore::SyncWal).
-  absl::Status Sync() { return store_->SyncWal(); }
-
   absl::StatusOr<storage::Service> GetService(std::string_view tenant, uint64_t service_id);
 
   // Runs a services query; results newest first.

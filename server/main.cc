@@ -268,7 +268,7 @@ int main(int argc, char** argv) {
                              {&workspace, &cometd, flags.csrf}, store->get()});
   contextd::storage::Store* durable = store->get();
   contextd::server::HttpServer server(&app.api(), &app.latencies(),
-                                      [durable] { return durable->SyncWal(); }, flags.http);
+                                      [durable] { return durable->Sync(); }, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
     std::fprintf(stderr, "contextd: %s\n", std::string(port.status().message()).c_str());

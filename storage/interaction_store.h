@@ -27,7 +27,7 @@ struct InteractionScan {
 
 // The storage seam for interaction history: immutable records indexed by customer, account
 // number and contact number, each by time, and the customer -> keys directory. Writes are
-// durable on the same terms as ServiceStore's (they share its SyncWal).
+// durable on the terms of Store (store.h); Store::Sync covers them.
 //
 // Thread-safety: all methods may be called concurrently.
 class InteractionStore {

@@ -57,8 +57,8 @@ class BulkLoader {
 // The storage seam: service records with their per-owner time indexes. A record and all its
 // index entries always change together, in one atomic write. Reads see every write that
 // returned before them. Ids are never reused, also not across restarts. A write survives a
-// process crash once it returns; it survives a machine crash once it returns with
-// `sync` set in the store's options, or after a later SyncWal().
+// process crash once it returns; it survives a machine crash on the terms of Store (store.h):
+// with `sync` set in the store's options, or after a later Store::Sync().
 //
 // Thread-safety: all methods may be called concurrently. Update and Delete of one service
 // are serialized with each other, so concurrent read-modify-writes lose nothing.
@@ -87,10 +87,6 @@ class ServiceStore {
 
   // A loader for bulk imports into `tenant`. REQUIRES: no other writer until Finish.
   virtual std::unique_ptr<BulkLoader> NewBulkLoader(std::string_view tenant) = 0;
-
-  // Makes every write that has returned so far durable (one fsync for all of them: group
-  // commit). Unavailable on an I/O error.
-  virtual absl::Status SyncWal() = 0;
 
   // Returns the records whose entries lie in the scan's range, in descending index order
   // (time, then id). Records are read after the index, not at one snapshot: a record may

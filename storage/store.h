@@ -33,13 +33,28 @@ struct IntegrityReport {
 };
 
 // A whole backend: services, interaction history, the Workspace's records and access
-// control in one database, so one SyncWal makes every acknowledged write durable. A
-// distributed backend implements this.
+// control. A distributed backend implements this.
+//
+// Durability: every write survives a process crash once it returns. It survives a machine
+// crash once it returns with `sync` set in the store's options (RocksDbOptions::sync), or
+// once a Sync() that began after it returned has returned OK. Id counter limits and access
+// records (API keys, tenants) are synced before their write returns, whatever the setting.
 class Store : public ServiceStore,
               public InteractionStore,
               public WorkspaceStore,
               public AccessStore {
  public:
+  // Makes every write of every record family that has returned so far durable: services
+  // and their indexes, interactions and their indexes, customer keys, Workspace users and
+  // work items, API keys, tenants, id counters. One operation for all of them (group commit:
+  // callers batch their replies behind one call). Unavailable on an I/O error; the writes
+  // are then not known to be durable.
+  //
+  // RocksDB: one database whose column families share one write-ahead log, and no write
+  // disables the WAL, so one WAL sync covers every family. A bulk load is not in the WAL:
+  // its files are synced when BulkLoader::Finish ingests them.
+  virtual absl::Status Sync() = 0;
+
   // Current figures; Unavailable when the store cannot answer (it is then not ready).
   virtual absl::StatusOr<StoreStats> Stats() = 0;
 

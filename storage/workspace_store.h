@@ -12,7 +12,8 @@ namespace contextd::storage {
 
 // The storage seam of the Workspace API: users and work items, each a whole record replaced
 // on every change. The Workspace keeps them in memory and writes through; this makes them
-// survive a restart. Writes are durable on the same terms as ServiceStore's.
+// survive a restart. Writes are durable on the terms of Store (store.h); Store::Sync covers
+// them.
 //
 // Thread-safety: all methods may be called concurrently.
 class WorkspaceStore {

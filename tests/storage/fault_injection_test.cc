@@ -98,5 +98,32 @@ TEST(FaultInjectionTest, AReadErrorIsNotAFreeIdForAnImport) {
   EXPECT_EQ(kept->contact_key, "k5");
 }
 
+// A loader that cannot read the id counter cannot tell which ids are free: its id checks
+// report the error instead of taking every id for free (the counter would read as "nothing
+// handed out yet").
+TEST(FaultInjectionTest, AnUnreadableIdCounterIsNotAFreeIdForAnImport) {
+  testing::TempDir dir;
+  FailingReadsEnv env;
+  {
+    std::unique_ptr<Store> store = Open(dir.path(), &env);
+    ASSERT_NE(store, nullptr);
+    std::unique_ptr<BulkLoader> loader = store->NewBulkLoader("");
+    ASSERT_TRUE(loader->ReserveIds(7, 0).ok());
+    ASSERT_TRUE(loader->Add(EncodeService(Stored(5))).ok());
+    ASSERT_TRUE(loader->Finish().ok());
+  }
+  // Reopened, the counter is read from a table file when the loader is made.
+  std::unique_ptr<Store> store = Open(dir.path(), &env);
+  ASSERT_NE(store, nullptr);
+  env.armed = true;
+  std::unique_ptr<BulkLoader> loader = store->NewBulkLoader("");
+  env.armed = false;  // the stored services are readable again; the counter was not
+  for (uint64_t id : {5, 6, 5000}) {
+    absl::StatusOr<bool> in_use = loader->IdInUse(id);
+    EXPECT_EQ(in_use.status().code(), absl::StatusCode::kUnavailable) << id;
+  }
+  EXPECT_EQ(loader->ReserveIds(5, 0).code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace contextd::storage

@@ -1,0 +1,154 @@
+#pragma once
+
+// The RocksDB store's private pieces shared by its files: the store class itself
+// (rocksdb_store.cc defines it: open, reads, writes, scans, stats, the durable sync), the bulk
+// loader (rocksdb_bulk_loader.cc) and the integrity checker (rocksdb_integrity.cc). Nothing
+// outside storage/rocksdb_*.cc includes this; the public seam is rocksdb_store.h and store.h.
+//
+// Layout: one RocksDB database with six column families sharing its one write-ahead log:
+//   default ("meta")    id counter limits (IdLimitKey), customer keys (CustomerKeysKey)
+//   services            service records (ServiceKey -> EncodeService)
+//   index               started/completed entries, active records and their overflow
+//   interactions        interaction records (InteractionRecordKey -> EncodeInteraction)
+//   interaction_index   interaction index entries, each holding the whole record
+//   workspace           Workspace users 'u' and work items 'i', API keys 'k', tenants 't'
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "storage/index_entries.h"
+#include "storage/store.h"
+
+namespace contextd::storage {
+
+// Ids are reserved (their limit persisted) this many at a time.
+inline constexpr uint64_t kIdBlock = 1024;
+
+// The store's neutral status for a RocksDB status: NotFound, Unavailable (busy, try again,
+// I/O error), DataLoss (corruption), else Internal.
+absl::Status FromRocksDb(const rocksdb::Status& s);
+
+inline std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+// A persistent id sequence of one tenant. Ids are reserved in blocks: the upper end of the
+// current block is persisted (synced) before any id of it is handed out, so after a restart
+// counting resumes above every id ever given. Each tenant counts on its own, so its ids say
+// nothing of other tenants' writes.
+struct IdCounter {
+  std::string key;  // where the limit lives in the meta column family (IdLimitKey)
+  std::mutex mu;
+  uint64_t next = 1;   // guarded by mu
+  uint64_t limit = 1;  // guarded by mu
+};
+
+enum class IdKind { kService, kInteraction };
+
+class RocksDbStore final : public Store {
+ public:
+  friend class RocksDbBulkLoader;
+
+  // Takes ownership of `db` and its column family `handles` (in the order above).
+  RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync);
+  ~RocksDbStore() override;
+
+  absl::StatusOr<Service> Create(std::string_view tenant, Service service) override;
+  absl::StatusOr<Service> Get(std::string_view tenant, uint64_t service_id) override;
+  absl::StatusOr<Service> Update(std::string_view tenant, uint64_t service_id,
+                                 const Mutation& mutate) override;
+  absl::Status Delete(std::string_view tenant, uint64_t service_id) override;
+  std::unique_ptr<BulkLoader> NewBulkLoader(std::string_view tenant) override;
+  absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) override;
+
+  absl::StatusOr<std::vector<Interaction>> Append(std::string_view tenant,
+                                                  std::vector<Interaction> records) override;
+  absl::StatusOr<std::vector<Interaction>> ScanInteractions(const InteractionScan& scan) override;
+  absl::StatusOr<std::optional<CustomerKeys>> GetCustomerKeys(
+      std::string_view tenant, std::string_view customer_id) override;
+  absl::Status PutCustomerKeys(std::string_view tenant, std::string_view customer_id,
+                               const CustomerKeys& keys) override;
+
+  absl::Status PutUser(std::string_view tenant, const User& user) override;
+  absl::StatusOr<std::vector<std::pair<std::string, User>>> ListUsers() override;
+  absl::Status PutWorkItem(std::string_view tenant, const WorkItem& item) override;
+  absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() override;
+
+  absl::Status PutApiKey(const ApiKey& key) override;
+  absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override;
+  absl::Status PutTenant(const Tenant& tenant) override;
+  absl::StatusOr<std::vector<Tenant>> ListTenants() override;
+
+  absl::Status Sync() override;
+  absl::StatusOr<StoreStats> Stats() override;
+  absl::StatusOr<IntegrityReport> CheckIntegrity() override;  // rocksdb_integrity.cc
+
+ private:
+  static constexpr size_t kStripes = 1024;
+
+  class OwnerLocks;
+
+  // The id sequence of (kind, tenant), its persisted limit read on first use.
+  absl::StatusOr<IdCounter*> Ids(IdKind kind, std::string_view tenant);
+
+  // Returns the first of `n` consecutive fresh ids of `counter`; OutOfRange when they would
+  // pass kMaxId (the sequence is used up: nothing is handed out). REQUIRES: n >= 1.
+  absl::StatusOr<uint64_t> TakeIds(IdCounter& counter, uint64_t n);
+
+  // Raises the counter's persisted limit (a synced write). REQUIRES: counter.mu is held.
+  absl::Status PersistIdLimit(IdCounter& counter, uint64_t limit);
+
+  absl::StatusOr<Service> Read(const rocksdb::ReadOptions& options, std::string_view tenant,
+                               uint64_t service_id);
+
+  template <typename T>
+  absl::StatusOr<std::vector<std::pair<std::string, T>>> ListWorkspace(
+      char kind, absl::StatusOr<T> (*decode)(std::string_view));
+
+  // Adds to `batch` the removal of `from` and the insertion of `to` in their owners'
+  // active records (or overflow keys). REQUIRES: the OwnerLocks of both records are held.
+  absl::Status MoveActive(const ActiveEntry* from, const ActiveEntry* to,
+                          rocksdb::WriteBatch* batch);
+  absl::Status WriteActiveRecord(const std::string& key, const ActiveRecord& record,
+                                 rocksdb::WriteBatch* batch);
+  // The active record stored under `key`; an empty record when there is none.
+  absl::Status ReadActiveRecord(const std::string& key, ActiveRecord* record);
+  // The primary keys of the active services a kActive scan selects, newest first.
+  absl::Status ActiveIds(const IndexScan& scan, const rocksdb::ReadOptions& options,
+                         std::vector<std::string>* keys);
+
+  std::mutex& StripeOf(uint64_t service_id) { return stripes_[service_id % kStripes]; }
+
+  static rocksdb::WriteOptions SyncedWrite() {
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return synced;
+  }
+
+  rocksdb::ColumnFamilyHandle* meta() { return handles_[0]; }
+  rocksdb::ColumnFamilyHandle* services() { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* index() { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* interactions() { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* interaction_index() { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* workspace() { return handles_[5]; }
+
+  rocksdb::DB* db_;  // owned
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  // Every write but the synced ones (id limits, access records) goes through these; the WAL
+  // is never disabled, so Sync covers them all.
+  rocksdb::WriteOptions write_options_;
+  std::mutex ids_mu_;  // guards the two maps (each counter has its own lock)
+  std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> service_ids_;      // by tenant
+  std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant
+  std::array<std::mutex, kStripes> stripes_;        // per service
+  std::array<std::mutex, kStripes> owner_stripes_;  // per owner active record
+};
+
+}  // namespace contextd::storage
