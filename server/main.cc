@@ -98,7 +98,7 @@ std::vector<std::string> EnvironmentArgs() {
 }
 
 // A held connect counts as a request in progress for Pistache's transport, which answers 408
-// and closes after its 30 s request timeout (http_handler.cc): holds stay below that.
+// and closes after its 30 s request timeout (http_server.cc): holds stay below that.
 constexpr uint64_t kMaxHoldMs = 28000;
 
 struct Flags {
