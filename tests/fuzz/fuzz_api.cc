@@ -34,7 +34,6 @@
 #include "query/history.h"
 #include "query/workspace.h"
 #include "server/app.h"
-#include "server/http/uri.h"
 #include "server/workspace/cometd.h"
 #include "simdjson.h"
 #include "storage/rocksdb_store.h"
@@ -193,9 +192,9 @@ Shape DialectOf(std::string_view target, int route) {
     if (first == "health" || first == "ready" || first == "metrics" || first == "ui") {
       return Shape::kNative;
     }
-  } else if (absl::StatusOr<server::Target> t = server::ParseTarget(target);
-             t.ok() && !t->segments.empty()) {
-    first = t->segments[0];
+  } else {  // the raw first segment, even where the target does not decode
+    std::string_view path = target.substr(target.starts_with('/') ? 1 : 0);
+    first = std::string(path.substr(0, path.find_first_of("/?")));
   }
   if (first == "contextd") return Shape::kNative;
   if (first == "prweb") return Shape::kPega;
