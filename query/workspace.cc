@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "query/history_fields.h"
 #include "query/secrets.h"
 #include "storage/status_macros.h"
 
@@ -367,10 +368,18 @@ absl::Status Workspace::CompleteInto(const std::string& tenant, const WorkItem& 
                                      const std::string& agent, storage::TimeMs now_ms) {
   storage::Interaction x;
   x.time_ms = now_ms;
-  x.customer_id = UserText(item.user_data, "CustomerID");
+  // The members the history field table names a userData key for (its `workspace` column);
+  // a number member only from an integer.
+  for (const HistoryField& f : kHistoryFields) {
+    if (*f.workspace == '\0') continue;
+    if (f.text != nullptr) {
+      x.*(f.text) = UserText(item.user_data, f.workspace);
+    } else if (const storage::Value* v = storage::FindField(item.user_data, f.workspace);
+               f.number != nullptr && v != nullptr && v->kind == storage::Value::Kind::kInt) {
+      x.*(f.number) = v->int_value;
+    }
+  }
   if (x.customer_id.empty()) x.customer_id = item.customer_id;
-  x.account_number = UserText(item.user_data, "AccountNumber");
-  x.contact_number = UserText(item.user_data, "ContactNumber");
   if (x.contact_number.empty()) x.contact_number = item.contact;
   if (x.customer_id.empty() && x.account_number.empty() && x.contact_number.empty()) {
     return absl::OkStatus();  // nobody to file it under
@@ -379,14 +388,7 @@ absl::Status Workspace::CompleteInto(const std::string& tenant, const WorkItem& 
   if (item.interaction_type == "Inbound" || item.interaction_type == "Outbound") {
     x.direction = item.interaction_type;
   }
-  x.campaign = UserText(item.user_data, "CampaignName");
-  x.outcome = UserText(item.user_data, "Outcome");
-  const storage::Value* outcome_id = storage::FindField(item.user_data, "OutcomeId");
-  if (outcome_id != nullptr && outcome_id->kind == storage::Value::Kind::kInt) {
-    x.outcome_id = outcome_id->int_value;
-  }
   x.agent = agent;
-  x.agent_comment = UserText(item.user_data, "AgentComment");
   x.external_id = item.id;
   x.attributes = item.user_data;
   return history_->Record(tenant, {std::move(x)}).status();

@@ -90,9 +90,9 @@ struct WorkspaceOptions {
 // The Workspace API's domain: users and sessions, agents' contact-center sessions and
 // channel readiness, and work items with their state machine and routing (a queued item is
 // offered to the least busy Ready agent of its channel who has not turned it down).
-// Completing an item writes an interaction history record (see README for the userData
-// keys it reads). Users and items are written through to the store; sessions and readiness
-// live in memory only.
+// Completing an item writes an interaction history record (the userData keys it reads are the
+// `workspace` column of query/history_fields.h; README lists them). Users and items are
+// written through to the store; sessions and readiness live in memory only.
 //
 // Errors: InvalidArgument (a missing or bad parameter), FailedPrecondition (not allowed in
 // the item's current state), NotFound, PermissionDenied (wrong role), AlreadyExists,

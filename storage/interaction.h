@@ -13,7 +13,7 @@ namespace contextd::storage {
 // One interaction with a customer on any channel and its outcome: the single record behind
 // every history dialect (native ingest, Pega CaptureResponse / CustomerOfferHistory, LCM
 // GetCustomerJourney). Records are immutable once stored. Empty strings mean "not given".
-// The mapping of each dialect's fields onto these members is server/history_fields.h.
+// The mapping of each dialect's fields onto these members is query/history_fields.h.
 struct Interaction {
   uint64_t interaction_id = 0;  // assigned by the store, never reused
   TimeMs time_ms = 0;           // when the outcome happened (Pega OutcomeTime, LCM completion)

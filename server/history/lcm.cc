@@ -6,15 +6,18 @@
 #include <ctime>
 #include <filesystem>
 
+#include "query/history_fields.h"
 #include "query/text.h"
 #include "query/timestamp.h"
 #include "server/api/json.h"
-#include "server/history/history_fields.h"
 #include "storage/status_macros.h"
 
 namespace contextd::server {
 namespace {
 
+using query::HistoryFieldOf;
+using query::HistoryKind;
+using storage::Interaction;
 using storage::Value;
 
 constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
@@ -32,7 +35,7 @@ absl::StatusOr<std::string> TextOrNumber(const Value& object, std::string_view f
   if (v->kind != Value::Kind::kString) {
     return Invalid(std::string(field) + ": expected a string or a number");
   }
-  if (v->string_value.size() > kMaxHistoryTextBytes) {
+  if (v->string_value.size() > query::kMaxHistoryTextBytes) {
     return Invalid(std::string(field) + ": too long");
   }
   return v->string_value;
@@ -126,12 +129,18 @@ absl::StatusOr<JourneyRequest> ParseJourneyRequest(const Value& body, std::strin
   JourneyRequest out;
   ASSIGN_OR_RETURN(out.callid, TextOrNumber(*data, "callid"));
   *callid = out.callid;
-  ASSIGN_OR_RETURN(int channel, SmallInt(*data, "ChannelID", -1, 3));
-  if (channel == 0) return Invalid("Invalid ChannelID: 0");
+  const char* channel_id = HistoryFieldOf(HistoryKind::kChannel).lcm_request;
+  ASSIGN_OR_RETURN(int channel, SmallInt(*data, channel_id, -1, 3));
+  if (channel == 0) return Invalid("Invalid " + std::string(channel_id) + ": 0");
   ASSIGN_OR_RETURN(int months, SmallInt(*data, "MonthType", 1, kMaxMonths));
-  ASSIGN_OR_RETURN(std::string account, TextOrNumber(*data, "AccountNumber"));
-  ASSIGN_OR_RETURN(std::string contact, TextOrNumber(*data, "ContactNumber"));
-  ASSIGN_OR_RETURN(out.query.campaign, TextOrNumber(*data, "CampaignName"));
+  auto request_key = [](std::string Interaction::*member) {
+    return HistoryFieldOf(member).lcm_request;
+  };
+  ASSIGN_OR_RETURN(std::string account,
+                   TextOrNumber(*data, request_key(&Interaction::account_number)));
+  ASSIGN_OR_RETURN(std::string contact,
+                   TextOrNumber(*data, request_key(&Interaction::contact_number)));
+  ASSIGN_OR_RETURN(out.query.campaign, TextOrNumber(*data, request_key(&Interaction::campaign)));
 
   query::HistoryQuery& q = out.query;
   q.tenant = std::string(tenant);
@@ -147,7 +156,7 @@ absl::StatusOr<JourneyRequest> ParseJourneyRequest(const Value& body, std::strin
     // Interactions are not indexed by call id: a call id alone names nothing we can find.
     return Invalid("Invalid Call ID:" + out.callid);
   }
-  for (const ChannelName& c : kChannels) {
+  for (const query::ChannelName& c : query::kChannels) {
     if (c.lcm_code != 0 && (channel == -1 || channel == c.lcm_code)) {
       q.channels.push_back(c.canonical);
     }
@@ -164,36 +173,38 @@ std::string RenderJourney(std::string_view callid,
   BeginEnvelope(w, callid);
   w.Key("response");
   w.BeginArray();
-  auto optional_int = [&w](const std::optional<int64_t>& v) {
-    if (v) {
+  // The element's fields in LCM's order: members under their table (`lcm`) names, absent
+  // text "" and absent numbers null; the completion time also as date, month, year and time
+  // of day, which only LCM derives.
+  const storage::Interaction* x = nullptr;
+  auto text = [&](std::string Interaction::*member) {
+    w.Key(HistoryFieldOf(member).lcm);
+    w.String(x->*member);
+  };
+  auto number = [&](std::optional<int64_t> Interaction::*member) {
+    w.Key(HistoryFieldOf(member).lcm);
+    if (const std::optional<int64_t>& v = x->*member) {
       w.Int(*v);
     } else {
       w.Value(Value::Null());
     }
   };
-  for (const storage::Interaction& x : records) {
-    const query::CivilTime c = LcmCivil(x.time_ms);
+  for (const storage::Interaction& record : records) {
+    x = &record;
+    const query::CivilTime c = LcmCivil(record.time_ms);
     const unsigned hour12 = c.hour % 12 == 0 ? 12 : c.hour % 12;
     const char* am_pm = c.hour < 12 ? "AM" : "PM";
-    const ChannelName* channel = FindChannel(x.channel);
+    const query::ChannelName* channel = query::FindChannel(record.channel);
     w.BeginObject();
-    w.Key("ContactID");
-    w.String(x.external_id);
-    w.Key("CampaignName");
-    w.String(x.campaign);
-    w.Key("ModeID");
-    optional_int(x.mode_id);
-    w.Key("Mode");
-    w.String(x.mode);
-    w.Key("OutcomeId");
-    optional_int(x.outcome_id);
-    w.Key("Outcome");
-    w.String(x.outcome);
-    w.Key("AgentName");
-    w.String(x.agent);
-    w.Key("AgentComment");
-    w.String(x.agent_comment);
-    w.Key("CallCompletedTime");
+    text(&Interaction::external_id);
+    text(&Interaction::campaign);
+    number(&Interaction::mode_id);
+    text(&Interaction::mode);
+    number(&Interaction::outcome_id);
+    text(&Interaction::outcome);
+    text(&Interaction::agent);
+    text(&Interaction::agent_comment);
+    w.Key(HistoryFieldOf(HistoryKind::kTime).lcm);
     w.String(std::to_string(c.month) + "/" + std::to_string(c.day) + "/" + std::to_string(c.year) +
              " " + std::to_string(hour12) + ":" + Digits(c.minute, 2) + ":" + Digits(c.second, 2) +
              " " + am_pm);
@@ -203,20 +214,15 @@ std::string RenderJourney(std::string_view callid,
     w.String(kMonths[c.month - 1]);
     w.Key("CallCompletedYear");
     w.String(std::to_string(c.year));
-    w.Key("ChannelType");
+    w.Key(HistoryFieldOf(HistoryKind::kChannel).lcm);
     w.Int(channel != nullptr ? channel->lcm_code : 0);
-    w.Key("TargetValue");
-    w.String(x.target_value);
-    w.Key("ContactValue");
-    w.String(x.contact_number);
+    text(&Interaction::target_value);
+    text(&Interaction::contact_number);
     w.Key("CallCompletedTimeFormat");
     w.String(Digits(hour12, 2) + ":" + Digits(c.minute, 2) + " " + am_pm);
-    w.Key("PreviousLeadScore");
-    w.String(x.lead_score_before);
-    w.Key("CurrentLeadScore");
-    w.String(x.lead_score_after);
-    w.Key("CallType");
-    w.String(x.direction);
+    text(&Interaction::lead_score_before);
+    text(&Interaction::lead_score_after);
+    text(&Interaction::direction);
     w.EndObject();
   }
   w.EndArray();

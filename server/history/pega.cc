@@ -2,15 +2,27 @@
 
 #include <cstdio>
 
+#include "query/history_fields.h"
 #include "query/timestamp.h"
 #include "server/api/json.h"
-#include "server/history/history_fields.h"
 #include "storage/status_macros.h"
 
 namespace contextd::server {
 namespace {
 
+using query::HistoryField;
+using query::HistoryFieldOf;
+using query::HistoryKind;
+using storage::Interaction;
 using storage::Value;
+
+// The Pega name of a text member (query/history_fields.h).
+const char* Pega(std::string Interaction::*member) { return HistoryFieldOf(member).pega; }
+
+// The CaptureResponse V3 name of the customer; V2 and CustomerOfferHistory use the table's.
+constexpr char kSubjectId[] = "SubjectID";
+// The CustomerOfferHistory field derived from the action: /Issue/Group/Name; not stored.
+constexpr char kIdentifier[] = "Identifier";
 
 absl::Status Required(std::string_view field) {
   return absl::InvalidArgumentError(std::string(field) + " is required");
@@ -23,9 +35,9 @@ absl::StatusOr<std::string> OptionalText(const Value& object, std::string_view f
   if (v->kind != Value::Kind::kString) {
     return absl::InvalidArgumentError(std::string(field) + ": expected a string");
   }
-  if (v->string_value.size() > kMaxHistoryTextBytes) {
+  if (v->string_value.size() > query::kMaxHistoryTextBytes) {
     return absl::InvalidArgumentError(std::string(field) + ": longer than " +
-                                      std::to_string(kMaxHistoryTextBytes) + " bytes");
+                                      std::to_string(query::kMaxHistoryTextBytes) + " bytes");
   }
   return v->string_value;
 }
@@ -36,10 +48,11 @@ absl::StatusOr<std::string> RequiredText(const Value& object, std::string_view f
   return text;
 }
 
-// The Pega result fields with a place in the model besides the table's text members.
+// The Pega result fields with a place in the model (the table's Pega names, SubjectID) or
+// derived from it (Identifier).
 bool IsModelField(std::string_view name) {
-  if (name == "Identifier" || name == "SubjectID" || name == "InteractionID") return true;
-  for (const HistoryField& f : kHistoryFields) {
+  if (name == kIdentifier || name == kSubjectId) return true;
+  for (const HistoryField& f : query::kHistoryFields) {
     if (name == f.pega) return true;
   }
   return false;
@@ -65,8 +78,8 @@ absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(const Val
   const bool v3 = version == CaptureVersion::kV3;
   ASSIGN_OR_RETURN(std::string container,
                    v3 ? RequiredText(body, "ContainerName") : OptionalText(body, "ContainerName"));
-  ASSIGN_OR_RETURN(std::string customer,
-                   v3 ? OptionalText(body, "SubjectID") : RequiredText(body, "CustomerID"));
+  ASSIGN_OR_RETURN(std::string customer, v3 ? OptionalText(body, kSubjectId)
+                                            : RequiredText(body, Pega(&Interaction::customer_id)));
   std::string context;
   if (v3) {
     ASSIGN_OR_RETURN(context, OptionalText(body, "ContextName"));
@@ -86,31 +99,35 @@ absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(const Val
     x.customer_id = customer;
     std::string result_context = context;
     if (v3) {
-      ASSIGN_OR_RETURN(std::string subject, OptionalText(result, "SubjectID"));
+      ASSIGN_OR_RETURN(std::string subject, OptionalText(result, kSubjectId));
       if (!subject.empty()) x.customer_id = subject;
-      if (x.customer_id.empty()) return Required("SubjectID");
+      if (x.customer_id.empty()) return Required(kSubjectId);
       ASSIGN_OR_RETURN(std::string own_context, OptionalText(result, "ContextName"));
       if (!own_context.empty()) result_context = own_context;
       if (result_context.empty()) return Required("ContextName");
     }
-    ASSIGN_OR_RETURN(x.action_name, RequiredText(result, "Name"));
-    ASSIGN_OR_RETURN(x.action_issue, RequiredText(result, "Issue"));
-    ASSIGN_OR_RETURN(x.action_group, RequiredText(result, "Group"));
-    const Value* id = storage::FindField(result.object, "InteractionID");
-    if (id == nullptr || (id->kind == Value::Kind::kString && id->string_value.empty())) {
-      return Required("InteractionID");
+    for (auto member :
+         {&Interaction::action_name, &Interaction::action_issue, &Interaction::action_group}) {
+      ASSIGN_OR_RETURN(x.*member, RequiredText(result, Pega(member)));
     }
-    ASSIGN_OR_RETURN(x.pega_interaction_id, PegaInteractionId("InteractionID", *id));
-    for (const HistoryField& f : kHistoryFields) {
-      if (f.text == nullptr || *f.pega == '\0' || std::string_view(f.pega) == "CustomerID" ||
-          std::string_view(f.pega) == "InteractionID") {
+    const char* interaction_id = Pega(&Interaction::pega_interaction_id);
+    const Value* id = storage::FindField(result.object, interaction_id);
+    if (id == nullptr || (id->kind == Value::Kind::kString && id->string_value.empty())) {
+      return Required(interaction_id);
+    }
+    ASSIGN_OR_RETURN(x.pega_interaction_id, query::PegaInteractionId(interaction_id, *id));
+    for (const HistoryField& f : query::kHistoryFields) {
+      if (f.text == nullptr || *f.pega == '\0' || f.text == &Interaction::customer_id ||
+          f.text == &Interaction::pega_interaction_id || f.text == &Interaction::action_name ||
+          f.text == &Interaction::action_issue || f.text == &Interaction::action_group) {
         continue;
       }
       ASSIGN_OR_RETURN(x.*(f.text), OptionalText(result, f.pega));
     }
-    ASSIGN_OR_RETURN(x.direction, Direction("Direction", x.direction));
-    ASSIGN_OR_RETURN(std::string channel, OptionalText(result, "Channel"));
-    x.channel = CanonicalChannel(channel);
+    ASSIGN_OR_RETURN(x.direction, query::Direction(Pega(&Interaction::direction), x.direction));
+    ASSIGN_OR_RETURN(std::string channel,
+                     OptionalText(result, HistoryFieldOf(HistoryKind::kChannel).pega));
+    x.channel = query::CanonicalChannel(channel);
     if (!container.empty()) x.attributes.emplace_back("ContainerName", Value::String(container));
     if (!result_context.empty()) {
       x.attributes.emplace_back("ContextName", Value::String(result_context));
@@ -127,7 +144,7 @@ absl::StatusOr<std::string> ParseOfferHistoryRequest(const Value& body) {
   if (body.kind != Value::Kind::kObject) {
     return absl::InvalidArgumentError("request body must be a JSON object");
   }
-  return RequiredText(body, "CustomerID");
+  return RequiredText(body, Pega(&Interaction::customer_id));
 }
 
 std::string RenderOfferHistory(const std::vector<storage::Interaction>& records) {
@@ -137,37 +154,35 @@ std::string RenderOfferHistory(const std::vector<storage::Interaction>& records)
   w.BeginObject();
   w.Key("OfferHistory");
   w.BeginArray();
+  // CustomerOfferHistory lists the action first, then the outcome (not the customer or the
+  // campaign: CaptureResponse takes those in only).
+  auto text = [&w](const storage::Interaction& x, std::string Interaction::*member) {
+    w.Key(Pega(member));
+    w.String(x.*member);
+  };
   for (const storage::Interaction& x : records) {
-    const ChannelName* channel = FindChannel(x.channel);
+    const query::ChannelName* channel = query::FindChannel(x.channel);
     w.BeginObject();
-    w.Key("Name");
-    w.String(x.action_name);
-    w.Key("Issue");
-    w.String(x.action_issue);
-    w.Key("Group");
-    w.String(x.action_group);
-    w.Key("Channel");
+    text(x, &Interaction::action_name);
+    text(x, &Interaction::action_issue);
+    text(x, &Interaction::action_group);
+    w.Key(HistoryFieldOf(HistoryKind::kChannel).pega);
     w.String(channel != nullptr ? channel->pega : x.channel);
-    w.Key("Direction");
-    w.String(x.direction);
-    w.Key("InteractionID");
-    w.String(x.pega_interaction_id);
-    w.Key("ExternalID");
-    w.String(x.external_id);
-    w.Key("OutcomeTime");
+    text(x, &Interaction::direction);
+    text(x, &Interaction::pega_interaction_id);
+    text(x, &Interaction::external_id);
+    w.Key(HistoryFieldOf(HistoryKind::kTime).pega);
     w.String(FormatPegaTime(x.time_ms));
-    w.Key("Outcome");
-    w.String(x.outcome);
-    w.Key("Behaviour");
-    w.String(x.behaviour);
-    w.Key("Identifier");
+    text(x, &Interaction::outcome);
+    text(x, &Interaction::behaviour);
+    w.Key(kIdentifier);
     w.String("/" + x.action_issue + "/" + x.action_group + "/" + x.action_name);
     if (!x.negotiation_actions.empty()) {
-      w.Key("OfferHistory");
+      w.Key(HistoryFieldOf(HistoryKind::kActions).pega);
       w.BeginArray();
       for (const std::string& name : x.negotiation_actions) {
         w.BeginObject();
-        w.Key("Name");
+        w.Key(Pega(&Interaction::action_name));
         w.String(name);
         w.EndObject();
       }

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <optional>
 
+#include "query/history_fields.h"
 #include "query/timestamp.h"
 #include "server/api/json.h"
 #include "server/api/request.h"
-#include "server/history/history_fields.h"
 #include "server/history/lcm.h"
+#include "server/history/native.h"
 #include "server/history/pega.h"
 #include "storage/status_macros.h"
 
@@ -123,7 +124,9 @@ ApiResponse QueryInteractions(query::History& history, const Call& c) {
     ASSIGN_OR_RETURN(std::string channels, OneParam(c, "channel"));
     for (size_t pos = 0; !channels.empty() && pos <= channels.size();) {
       const size_t comma = std::min(channels.find(',', pos), channels.size());
-      if (comma > pos) q.channels.push_back(CanonicalChannel(channels.substr(pos, comma - pos)));
+      if (comma > pos) {
+        q.channels.push_back(query::CanonicalChannel(channels.substr(pos, comma - pos)));
+      }
       pos = comma + 1;
     }
     ASSIGN_OR_RETURN(q.campaign, OneParam(c, "campaign"));
@@ -172,7 +175,8 @@ ApiResponse PutCustomerKeys(query::History& history, const Call& c) {
       if (target == nullptr) {
         return absl::InvalidArgumentError("field '" + name + "': unknown field");
       }
-      if (v.kind != storage::Value::Kind::kString || v.string_value.size() > kMaxHistoryTextBytes) {
+      if (v.kind != storage::Value::Kind::kString ||
+          v.string_value.size() > query::kMaxHistoryTextBytes) {
         return absl::InvalidArgumentError("field '" + name + "': expected a string");
       }
       *target = v.string_value;

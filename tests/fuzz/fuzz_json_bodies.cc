@@ -9,8 +9,8 @@
 
 #include "server/api/json.h"
 #include "server/cs/cs_json.h"
-#include "server/history/history_fields.h"
 #include "server/history/lcm.h"
+#include "server/history/native.h"
 #include "server/history/pega.h"
 
 namespace {

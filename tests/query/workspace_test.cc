@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "query/history_fields.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_store.h"
 
@@ -366,6 +367,45 @@ TEST_F(WorkspaceTest, CompleteWritesHistoryAndItemsSurviveARestart) {
   EXPECT_EQ(items[0].item.id, waiting);
   EXPECT_EQ(items[0].item.state, "Queued");  // offers do not survive a restart
   EXPECT_TRUE(reloaded.SignIn("t", "alice", "pw", 0).ok());
+}
+
+// The record takes every member the history field table names a userData key for (README
+// lists them), a number only from an integer.
+TEST_F(WorkspaceTest, CompleteRecordsTheUserDataKeysOfTheHistoryTable) {
+  std::set<std::string> keys;
+  storage::Fields data;
+  for (const HistoryField& f : kHistoryFields) {
+    if (*f.workspace == '\0') continue;
+    keys.insert(f.workspace);
+    data.emplace_back(f.workspace, f.text != nullptr ? storage::Value::String(f.native)
+                                                     : storage::Value::Int(7));
+  }
+  EXPECT_EQ(keys, (std::set<std::string>{"CustomerID", "AccountNumber", "ContactNumber",
+                                         "Outcome", "OutcomeId", "CampaignName",
+                                         "AgentComment"}));
+  Ready(alice_);
+  const std::string id = Create(data);
+  ASSERT_TRUE(Op(alice_, id, "Accept").ok());
+  ASSERT_TRUE(Op(alice_, id, "Complete").ok());
+  HistoryQuery q;
+  q.tenant = "t";
+  q.key = "customer_id";  // the CustomerID given above
+  auto found = history_.Query(q);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->size(), 1u);
+  const storage::Interaction& x = (*found)[0];
+  for (const HistoryField& f : kHistoryFields) {
+    if (*f.workspace == '\0') continue;
+    if (f.text != nullptr) {
+      EXPECT_EQ(x.*(f.text), f.native) << f.workspace;
+    }
+    if (f.number != nullptr) {
+      EXPECT_EQ(x.*(f.number), 7) << f.workspace;
+    }
+  }
+  EXPECT_EQ(x.agent, "alice");
+  EXPECT_EQ(x.external_id, id);
+  EXPECT_EQ(x.direction, "Inbound");
 }
 
 TEST_F(WorkspaceTest, ConcurrentOperationsHaveOneWinner) {
