@@ -37,7 +37,7 @@ proxy=http://127.0.0.1:$proxy_port
 
 status=0
 fresh_server; CONTEXTD_URL=$proxy "$root/tests/server/ivr_story_test.sh" - >/dev/null || status=1
-fresh_server; CONTEXTD_URL=$proxy "$root/tests/server/history_story_test.sh" - >/dev/null || status=1
+fresh_server; CONTEXTD_URL=$proxy "$root/tests/server/history/history_story_test.sh" - >/dev/null || status=1
 fresh_server; node "$here/cometd_story.mjs" "$proxy_port" >/dev/null || status=1
 fresh_server; node "$here/ui_test.mjs" "$proxy_port" "$shot" >/dev/null || status=1
 fresh_server; node "$here/route_tour.mjs" "$proxy_port" || status=1

@@ -6,7 +6,7 @@ bin=$1
 if [ -n "${CONTEXTD_URL:-}" ]; then
   url=$CONTEXTD_URL
 else
-  . "$(dirname "$0")/../support/contextd.sh"
+  . "$(dirname "$0")/../../support/contextd.sh"
   start_contextd "$bin" --sync none
 fi
 b=$url
