@@ -142,4 +142,37 @@ absl::StatusOr<Value> ParseJson(std::string_view text) {
   return out;
 }
 
+absl::StatusOr<const storage::Fields*> ObjectMembers(const Value& value, std::string_view what) {
+  if (value.kind != Value::Kind::kObject) {
+    return absl::InvalidArgumentError(std::string(what) + " must be a JSON object");
+  }
+  return &value.object;
+}
+
+absl::Status MemberError(Naming naming, std::string_view name, std::string_view problem) {
+  std::string text = naming == Naming::kQuoted ? "field '" + std::string(name) + "'"
+                                               : std::string(name);
+  return absl::InvalidArgumentError(text + ": " + std::string(problem));
+}
+
+absl::StatusOr<std::string> Text(const Value& value, std::string_view name, const TextRule& rule) {
+  if (rule.integers && value.kind == Value::Kind::kInt) return std::to_string(value.int_value);
+  if (value.kind != Value::Kind::kString) {
+    return MemberError(rule.naming, name,
+                       rule.integers ? "expected a string or a number" : "expected a string");
+  }
+  if (value.string_value.size() > rule.max_bytes) {
+    return MemberError(rule.naming, name,
+                       "longer than " + std::to_string(rule.max_bytes) + " bytes");
+  }
+  return value.string_value;
+}
+
+absl::StatusOr<std::string> TextMember(const storage::Fields& object, std::string_view name,
+                                       const TextRule& rule) {
+  const Value* v = storage::FindField(object, name);
+  if (v == nullptr || v->kind == Value::Kind::kNull) return std::string();
+  return Text(*v, name, rule);
+}
+
 }  // namespace contextd::server

@@ -20,7 +20,7 @@ int32_t IdOf(const storage::State& s) { return s.state_id; }
 int32_t IdOf(const storage::Task& t) { return t.task_id; }
 
 absl::Status BadField(std::string_view name, std::string_view why) {
-  return absl::InvalidArgumentError("field '" + std::string(name) + "': " + std::string(why));
+  return MemberError(Naming::kQuoted, name, why);
 }
 
 size_t CodePoints(std::string_view s) {
@@ -64,9 +64,7 @@ struct SplitBody {
 };
 
 absl::StatusOr<SplitBody> Split(const Value& body, uint32_t kind) {
-  if (body.kind != Value::Kind::kObject) {
-    return absl::InvalidArgumentError("request body must be a JSON object");
-  }
+  RETURN_IF_ERROR(ObjectMembers(body).status());
   SplitBody out;
   for (const auto& [name, value] : body.object) {
     const FieldSpec* spec = query::FindEventField(name);
@@ -308,9 +306,7 @@ absl::StatusOr<query::ServiceUpdate> ParseAssociate(const Value& body) {
 }
 
 absl::StatusOr<query::Transition> ParseTransition(const Value& body) {
-  if (body.kind != Value::Kind::kObject) {
-    return absl::InvalidArgumentError("request body must be a JSON object");
-  }
+  RETURN_IF_ERROR(ObjectMembers(body).status());
   Value shared = Value::Object({});
   const Value* from = nullptr;
   const Value* to = nullptr;

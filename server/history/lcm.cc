@@ -29,16 +29,8 @@ absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(st
 
 // A member given as a string or an integer, as text; "" when absent or null.
 absl::StatusOr<std::string> TextOrNumber(const Value& object, std::string_view field) {
-  const Value* v = storage::FindField(object.object, field);
-  if (v == nullptr || v->kind == Value::Kind::kNull) return std::string();
-  if (v->kind == Value::Kind::kInt) return std::to_string(v->int_value);
-  if (v->kind != Value::Kind::kString) {
-    return Invalid(std::string(field) + ": expected a string or a number");
-  }
-  if (v->string_value.size() > query::kMaxHistoryTextBytes) {
-    return Invalid(std::string(field) + ": too long");
-  }
-  return v->string_value;
+  return TextMember(object.object, field,
+                    TextRule{Naming::kBare, query::kMaxHistoryTextBytes, /*integers=*/true});
 }
 
 absl::StatusOr<int> SmallInt(const Value& object, std::string_view field, int min, int max) {
@@ -110,7 +102,7 @@ absl::Status SetLcmTimeZone(const std::string& zone) {
 
 absl::StatusOr<JourneyRequest> ParseJourneyRequest(const Value& body, std::string_view tenant,
                                                    storage::TimeMs now_ms, std::string* callid) {
-  if (body.kind != Value::Kind::kObject) return Invalid("the message must be a JSON object");
+  RETURN_IF_ERROR(ObjectMembers(body, "the message").status());
   auto member = [&](std::string_view name, std::string_view want) -> absl::Status {
     const Value* v = storage::FindField(body.object, name);
     if (v == nullptr || v->kind != Value::Kind::kString ||
@@ -123,9 +115,8 @@ absl::StatusOr<JourneyRequest> ParseJourneyRequest(const Value& body, std::strin
   RETURN_IF_ERROR(member("topic", "WebService"));
   RETURN_IF_ERROR(member("subtopic", "GetCustomerJourney"));
   const Value* data = storage::FindField(body.object, "data");
-  if (data == nullptr || data->kind != Value::Kind::kObject) {
-    return Invalid("data: expected an object");
-  }
+  if (data == nullptr) return MemberError(Naming::kBare, "data", "is required");
+  RETURN_IF_ERROR(ObjectMembers(*data, "data").status());
   JourneyRequest out;
   ASSIGN_OR_RETURN(out.callid, TextOrNumber(*data, "callid"));
   *callid = out.callid;

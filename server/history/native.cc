@@ -13,24 +13,16 @@ using query::HistoryKind;
 using storage::Value;
 
 absl::Status Bad(std::string_view field, std::string_view why) {
-  return absl::InvalidArgumentError("field '" + std::string(field) + "': " + std::string(why));
+  return MemberError(Naming::kQuoted, field, why);
 }
 
-absl::StatusOr<std::string> Text(std::string_view field, const Value& v) {
-  if (v.kind != Value::Kind::kString) return Bad(field, "expected a string");
-  if (v.string_value.size() > query::kMaxHistoryTextBytes) {
-    return Bad(field, "longer than " + std::to_string(query::kMaxHistoryTextBytes) + " bytes");
-  }
-  return v.string_value;
-}
+constexpr TextRule kNativeText{Naming::kQuoted, query::kMaxHistoryTextBytes};
 
 }  // namespace
 
 absl::StatusOr<storage::Interaction> ParseNativeInteraction(const Value& json,
                                                             storage::TimeMs now_ms) {
-  if (json.kind != Value::Kind::kObject) {
-    return absl::InvalidArgumentError("an interaction must be a JSON object");
-  }
+  RETURN_IF_ERROR(ObjectMembers(json, "an interaction").status());
   storage::Interaction x;
   x.time_ms = now_ms;
   for (const auto& [name, v] : json.object) {
@@ -42,7 +34,7 @@ absl::StatusOr<storage::Interaction> ParseNativeInteraction(const Value& json,
     switch (field->kind) {
       case HistoryKind::kMember:
         if (field->text != nullptr) {
-          ASSIGN_OR_RETURN(x.*(field->text), Text(name, v));
+          ASSIGN_OR_RETURN(x.*(field->text), Text(v, name, kNativeText));
         } else {
           if (v.kind != Value::Kind::kInt) return Bad(name, "expected an integer");
           x.*(field->number) = v.int_value;
@@ -58,14 +50,14 @@ absl::StatusOr<storage::Interaction> ParseNativeInteraction(const Value& json,
         break;
       }
       case HistoryKind::kChannel: {
-        ASSIGN_OR_RETURN(std::string channel, Text(name, v));
+        ASSIGN_OR_RETURN(std::string channel, Text(v, name, kNativeText));
         x.channel = query::CanonicalChannel(channel);
         break;
       }
       case HistoryKind::kActions:
         if (v.kind != Value::Kind::kArray) return Bad(name, "expected an array of strings");
         for (const Value& item : v.array) {
-          ASSIGN_OR_RETURN(std::string action, Text(name, item));
+          ASSIGN_OR_RETURN(std::string action, Text(item, name, kNativeText));
           x.negotiation_actions.push_back(std::move(action));
         }
         break;

@@ -28,18 +28,11 @@ absl::Status Required(std::string_view field) {
   return absl::InvalidArgumentError(std::string(field) + " is required");
 }
 
-// A string member; "" when absent. InvalidArgument for another type.
+constexpr TextRule kPegaText{Naming::kBare, query::kMaxHistoryTextBytes};
+
+// A string member; "" when absent.
 absl::StatusOr<std::string> OptionalText(const Value& object, std::string_view field) {
-  const Value* v = storage::FindField(object.object, field);
-  if (v == nullptr || v->kind == Value::Kind::kNull) return std::string();
-  if (v->kind != Value::Kind::kString) {
-    return absl::InvalidArgumentError(std::string(field) + ": expected a string");
-  }
-  if (v->string_value.size() > query::kMaxHistoryTextBytes) {
-    return absl::InvalidArgumentError(std::string(field) + ": longer than " +
-                                      std::to_string(query::kMaxHistoryTextBytes) + " bytes");
-  }
-  return v->string_value;
+  return TextMember(object.object, field, kPegaText);
 }
 
 absl::StatusOr<std::string> RequiredText(const Value& object, std::string_view field) {
@@ -72,9 +65,7 @@ std::string FormatPegaTime(storage::TimeMs time_ms) {
 absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(const Value& body,
                                                                        CaptureVersion version,
                                                                        storage::TimeMs now_ms) {
-  if (body.kind != Value::Kind::kObject) {
-    return absl::InvalidArgumentError("request body must be a JSON object");
-  }
+  RETURN_IF_ERROR(ObjectMembers(body).status());
   const bool v3 = version == CaptureVersion::kV3;
   ASSIGN_OR_RETURN(std::string container,
                    v3 ? RequiredText(body, "ContainerName") : OptionalText(body, "ContainerName"));
@@ -91,9 +82,7 @@ absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(const Val
   }
   std::vector<storage::Interaction> out;
   for (const Value& result : results->array) {
-    if (result.kind != Value::Kind::kObject) {
-      return absl::InvalidArgumentError("RankedResults: every result must be an object");
-    }
+    RETURN_IF_ERROR(ObjectMembers(result, "RankedResults: every result").status());
     storage::Interaction x;
     x.time_ms = now_ms;
     x.customer_id = customer;
@@ -141,9 +130,7 @@ absl::StatusOr<std::vector<storage::Interaction>> ParseCaptureResponse(const Val
 }
 
 absl::StatusOr<std::string> ParseOfferHistoryRequest(const Value& body) {
-  if (body.kind != Value::Kind::kObject) {
-    return absl::InvalidArgumentError("request body must be a JSON object");
-  }
+  RETURN_IF_ERROR(ObjectMembers(body).status());
   return RequiredText(body, Pega(&Interaction::customer_id));
 }
 

@@ -164,22 +164,15 @@ ApiResponse PutCustomerKeys(query::History& history, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::Value body, Body(c, true));
-    if (body.kind != storage::Value::Kind::kObject) {
-      return absl::InvalidArgumentError("request body must be a JSON object");
-    }
+    ASSIGN_OR_RETURN(const storage::Fields* members, ObjectMembers(body));
     storage::CustomerKeys keys;
-    for (const auto& [name, v] : body.object) {
+    for (const auto& [name, v] : *members) {
       std::string* target = name == "account_number"   ? &keys.account_number
                             : name == "contact_number" ? &keys.contact_number
                                                        : nullptr;
-      if (target == nullptr) {
-        return absl::InvalidArgumentError("field '" + name + "': unknown field");
-      }
-      if (v.kind != storage::Value::Kind::kString ||
-          v.string_value.size() > query::kMaxHistoryTextBytes) {
-        return absl::InvalidArgumentError("field '" + name + "': expected a string");
-      }
-      *target = v.string_value;
+      if (target == nullptr) return MemberError(Naming::kQuoted, name, "unknown field");
+      ASSIGN_OR_RETURN(*target,
+                       Text(v, name, TextRule{Naming::kQuoted, query::kMaxHistoryTextBytes}));
     }
     RETURN_IF_ERROR(history.SetCustomerKeys(c.request.tenant, c.captures[0], keys));
     return Json(200, RenderCustomerKeys(c.captures[0], keys));

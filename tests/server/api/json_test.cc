@@ -110,5 +110,48 @@ TEST(JsonTest, WritesInvalidUtf8AsReplacementCharacters) {
   EXPECT_TRUE(ParseJson("[" + out + "]").ok()) << out;
 }
 
+// The one reader of request-body members: each case is a member value, a rule, and the text
+// read or the error message.
+TEST(JsonTest, TextMembersFollowTheirRule) {
+  const TextRule quoted{Naming::kQuoted, 5};
+  const TextRule bare{Naming::kBare, 5};
+  const TextRule numbers{Naming::kBare, 5, /*integers=*/true};
+  struct Case {
+    const char* json;  // the value of member "m"
+    TextRule rule;
+    std::string want;  // the text, or the error message
+  };
+  const Case cases[] = {
+      {R"("abcde")", quoted, "abcde"},
+      {R"("abcdef")", quoted, "field 'm': longer than 5 bytes"},
+      {R"("abcdef")", bare, "m: longer than 5 bytes"},
+      {"7", quoted, "field 'm': expected a string"},
+      {"7", numbers, "7"},
+      {"-12", numbers, "-12"},
+      {"1.5", numbers, "m: expected a string or a number"},
+      {"{}", bare, "m: expected a string"},
+      {"null", bare, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.json);
+    absl::StatusOr<Value> body = ParseJson(std::string(R"({"m":)") + c.json + "}");
+    ASSERT_TRUE(body.ok());
+    absl::StatusOr<const storage::Fields*> members = ObjectMembers(*body);
+    ASSERT_TRUE(members.ok());
+    absl::StatusOr<std::string> text = TextMember(**members, "m", c.rule);
+    EXPECT_EQ(text.ok() ? *text : std::string(text.status().message()), c.want);
+    if (!text.ok()) EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  absl::StatusOr<Value> empty = ParseJson("{}");
+  EXPECT_EQ(*TextMember((*empty).object, "absent", quoted), "");
+}
+
+TEST(JsonTest, ObjectMembersNameWhatMustBeAnObject) {
+  absl::StatusOr<const storage::Fields*> members = ObjectMembers(Value::String("x"), "data");
+  EXPECT_EQ(members.status().message(), "data must be a JSON object");
+  EXPECT_EQ(ObjectMembers(Value::Int(1)).status().message(),
+            "request body must be a JSON object");
+}
+
 }  // namespace
 }  // namespace contextd::server
