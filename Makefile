@@ -3,6 +3,10 @@ BUILD_DIR ?= build
 JOBS ?= 2
 PORT ?= 8080
 DATA_DIR ?= ./data
+# WERROR=ON|OFF sets CONTEXTD_WERROR (warnings are errors) in every build dir a target builds;
+# unset, a build dir keeps its setting (OFF when first configured). `make test` sets ON.
+WERROR ?=
+werror = $(if $(WERROR),-DCONTEXTD_WERROR=$(WERROR))
 
 .PHONY: deps node-deps build build-asan build-fuzz fuzz run test bench clean
 
@@ -10,9 +14,10 @@ deps:
 	@./.ci/install-deps
 
 $(BUILD_DIR)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(werror)
 
 build: deps $(BUILD_DIR)/CMakeCache.txt
+	$(if $(werror),cmake -S . -B $(BUILD_DIR) $(werror) >/dev/null)
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
 # Development: without API keys, on 127.0.0.1 only. RUN_FLAGS= (empty) with an
@@ -35,15 +40,18 @@ export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 
 $(ASAN_DIR)/CMakeCache.txt: | deps
-	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEXTD_SANITIZE=ON
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEXTD_SANITIZE=ON $(werror)
 
 build-asan: deps $(ASAN_DIR)/CMakeCache.txt
+	$(if $(werror),cmake -S . -B $(ASAN_DIR) $(werror) >/dev/null)
 	cmake --build $(ASAN_DIR) -j$(JOBS)
 
+# Every build make test does treats warnings as errors, as CI must.
+test: WERROR = ON
 test: build build-asan node-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300
 	cd $(ASAN_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 300 -E '$(ASAN_SKIP)'
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 WERROR=ON
 
 # libFuzzer targets (clang): the HTTP/1.x framing, the request-target parser, JSON and every
 # body parser, the timestamp parser, the CometD message handling, the whole API. FUZZ_SECONDS per target; make test runs a
@@ -53,9 +61,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = uri json_bodies timestamp cometd api http1
 
 $(FUZZ_DIR)/CMakeCache.txt: | deps
-	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEXTD_FUZZ=ON
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONTEXTD_FUZZ=ON $(werror)
 
 build-fuzz: deps $(FUZZ_DIR)/CMakeCache.txt
+	$(if $(werror),cmake -S . -B $(FUZZ_DIR) $(werror) >/dev/null)
 	cmake --build $(FUZZ_DIR) -j$(JOBS)
 
 fuzz: build-fuzz

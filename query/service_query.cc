@@ -44,7 +44,7 @@ absl::StatusOr<bool> ParseBool(std::string_view name, std::string_view text) {
 }
 
 absl::StatusOr<storage::TimeMs> ParseTime(std::string_view name, std::string_view text) {
-  absl::StatusOr<storage::TimeMs> t = ParseTimestamp(text);
+  absl::StatusOr<storage::TimeMs> t = ParseQueryTimestamp(text);
   if (!t.ok()) return BadParam(name, std::string(t.status().message()));
   return t;
 }

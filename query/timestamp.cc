@@ -6,7 +6,10 @@
 namespace contextd::query {
 namespace {
 
-constexpr char kExpected[] = "expected a timestamp YYYY-MM-DDTHH:MM:SS[.sss][Z|+HH:MM|-HH:MM]";
+constexpr char kExpected[] = "expected a timestamp YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|-HH:MM]";
+
+// Java's Instant.toString() writes up to nanoseconds.
+constexpr size_t kMaxFractionDigits = 9;
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -49,9 +52,9 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
-}  // namespace
-
-absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
+// The one parser. `space_is_plus`: a space where the offset's sign belongs reads as `+`
+// (query parameters only, see ParseQueryTimestamp).
+absl::StatusOr<storage::TimeMs> Parse(std::string_view s, bool space_is_plus) {
   int year, month, day, hour, minute, second;
   if (!Digits(s, 0, 4, &year) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &month) ||
       s[7] != '-' || !Digits(s, 8, 2, &day) || s[10] != 'T' || !Digits(s, 11, 2, &hour) ||
@@ -69,10 +72,11 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
     ++pos;
     size_t digits = 0;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (++digits > 3) {
-        return absl::InvalidArgumentError(std::string(kExpected) + "; at most 3 fraction digits");
+      if (++digits > kMaxFractionDigits) {
+        return absl::InvalidArgumentError(std::string(kExpected) + "; at most " +
+                                          std::to_string(kMaxFractionDigits) + " fraction digits");
       }
-      millis = millis * 10 + (s[pos] - '0');
+      if (digits <= 3) millis = millis * 10 + (s[pos] - '0');  // finer digits are truncated
       ++pos;
     }
     if (digits == 0) return absl::InvalidArgumentError(kExpected);
@@ -82,7 +86,7 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
   if (pos < s.size()) {
     if (s[pos] == 'Z') {
       ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
+    } else if (s[pos] == '+' || s[pos] == '-' || (space_is_plus && s[pos] == ' ')) {
       int oh, om;
       if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
           !Digits(s, pos + 4, 2, &om) || oh > 23 || om > 59) {
@@ -106,6 +110,16 @@ absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view s) {
                                       "; outside years 0000 to 9999 in UTC");
   }
   return ms;
+}
+
+}  // namespace
+
+absl::StatusOr<storage::TimeMs> ParseTimestamp(std::string_view text) {
+  return Parse(text, /*space_is_plus=*/false);
+}
+
+absl::StatusOr<storage::TimeMs> ParseQueryTimestamp(std::string_view text) {
+  return Parse(text, /*space_is_plus=*/true);
 }
 
 CivilTime ToCivil(storage::TimeMs time_ms) {
@@ -136,8 +150,8 @@ storage::TimeMs MonthsBefore(storage::TimeMs time_ms, int months) {
   const int64_t year = month_index >= 0 ? month_index / 12 : (month_index - 11) / 12;
   const unsigned month = static_cast<unsigned>(month_index - year * 12) + 1;
   const unsigned day = std::min(c.day, DaysInMonth(year, month));
-  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + c.hour * 3600 +
-                          c.minute * 60 + c.second;
+  const int64_t seconds =
+      DaysFromCivil(year, month, day) * 86400 + c.hour * 3600 + c.minute * 60 + c.second;
   return seconds * 1000 + c.millis;
 }
 

@@ -114,7 +114,7 @@ ApiResponse QueryInteractions(query::History& history, const Call& c) {
          {std::pair{"from", &q.range.from_ms}, std::pair{"to", &q.range.to_ms}}) {
       ASSIGN_OR_RETURN(std::string text, OneParam(c, name));
       if (text.empty()) continue;
-      absl::StatusOr<storage::TimeMs> t = query::ParseTimestamp(text);
+      absl::StatusOr<storage::TimeMs> t = query::ParseQueryTimestamp(text);
       if (!t.ok()) {
         return absl::InvalidArgumentError("parameter '" + std::string(name) +
                                           "': " + std::string(t.status().message()));

@@ -31,7 +31,7 @@ TEST(TimestampTest, ParsesTheDocumentedFormsAndRejectsTheRest) {
       {"2024-01-01T00:60:00Z", false, 0},
       {"2024-01-01", false, 0},
       {"2024-01-01 00:00:00", false, 0},
-      {"2024-01-01T00:00:00.1234Z", false, 0},
+      {"2024-01-01T00:00:00.1234567890Z", false, 0},  // 10 fraction digits
       {"2024-01-01T00:00:00.Z", false, 0},
       {"2024-01-01T00:00:00ZZ", false, 0},
       {"2024-01-01T00:00:00+0200", false, 0},
@@ -52,6 +52,86 @@ TEST(TimestampTest, ParsesTheDocumentedFormsAndRejectsTheRest) {
     }
     if (!c.ok) {
       EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    }
+  }
+}
+
+// Java's Instant.toString() writes 0, 3, 6 or 9 fraction digits; any of 1 to 9 is accepted and
+// what is finer than a millisecond is cut off, never rounded up.
+TEST(TimestampTest, AcceptsOneToNineFractionDigitsTruncatedToMilliseconds) {
+  const Case cases[] = {
+      {"2024-05-01T10:00:00.1Z", true, 1714557600100},
+      {"2024-05-01T10:00:00.12Z", true, 1714557600120},
+      {"2024-05-01T10:00:00.123Z", true, 1714557600123},
+      {"2024-05-01T10:00:00.1239Z", true, 1714557600123},
+      {"2024-05-01T10:00:00.12399Z", true, 1714557600123},
+      {"2024-05-01T10:00:00.123456Z", true, 1714557600123},
+      {"2024-05-01T10:00:00.1234567Z", true, 1714557600123},
+      {"2024-05-01T10:00:00.12345678Z", true, 1714557600123},
+      {"2024-05-01T10:00:00.123456789Z", true, 1714557600123},
+      {"2024-05-01T10:00:00.999999999Z", true, 1714557600999},
+      {"2024-05-01T10:00:00.000000001Z", true, 1714557600000},
+      {"1969-12-31T23:59:59.999999999Z", true, -1},  // truncated toward the earlier instant
+      {"2024-05-01T12:00:00.123456789+02:00", true, 1714557600123},
+      {"2024-05-01T10:00:00.123456789", true, 1714557600123},
+      {"2024-05-01T10:00:00.1234567890Z", false, 0},
+      {"2024-05-01T10:00:00.12345678901234567890Z", false, 0},
+      {"2024-05-01T10:00:00.123456789 02:00", false, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    absl::StatusOr<storage::TimeMs> got = ParseTimestamp(c.text);
+    ASSERT_EQ(got.ok(), c.ok) << got.status();
+    if (c.ok) {
+      EXPECT_EQ(*got, c.want_ms);
+    } else {
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    }
+  }
+}
+
+// An unencoded `+02:00` in a query string arrives as ` 02:00`: a query parameter reads the
+// space as `+`; a body (ParseTimestamp) does not. Nothing else about the form loosens.
+TEST(TimestampTest, QueryParameterReadsASpaceBeforeTheOffsetAsPlus) {
+  struct QueryCase {
+    const char* text;
+    bool query_ok;
+    bool body_ok;
+    storage::TimeMs want_ms;
+  };
+  const QueryCase cases[] = {
+      {"2024-05-01T12:00:00 02:00", true, false, 1714557600000},
+      {"2024-05-01T12:00:00.5 02:00", true, false, 1714557600500},
+      {"2024-05-01T12:00:00.123456 02:00", true, false, 1714557600123},
+      {"2024-05-01T10:00:00 00:00", true, false, 1714557600000},
+      {"2024-05-01T06:30:00 -03:30", false, false, 0},  // a sign after the space
+      {"2024-05-01T12:00:00+02:00", true, true, 1714557600000},
+      {"2024-05-01T06:30:00-03:30", true, true, 1714557600000},
+      {"2024-05-01T06:30:00.999999-03:30", true, true, 1714557600999},
+      {"2024-05-01T10:00:00Z", true, true, 1714557600000},
+      {"2024-05-01T10:00:00", true, true, 1714557600000},
+      {"2024-05-01T10:00:00 ", false, false, 0},
+      {"2024-05-01T10:00:00 Z", false, false, 0},
+      {"2024-05-01T12:00:00 0200", false, false, 0},
+      {"2024-05-01T12:00:00 2:00", false, false, 0},
+      {"2024-05-01T12:00:00  02:00", false, false, 0},
+      {"2024-05-01T12:00:00 24:00", false, false, 0},
+      {"2024-05-01 12:00:00 02:00", false, false, 0},  // the space stands only for the sign
+      {"2024-05-01T12:00:00 02:00 ", false, false, 0},
+  };
+  for (const QueryCase& c : cases) {
+    SCOPED_TRACE(c.text);
+    absl::StatusOr<storage::TimeMs> query = ParseQueryTimestamp(c.text);
+    absl::StatusOr<storage::TimeMs> body = ParseTimestamp(c.text);
+    ASSERT_EQ(query.ok(), c.query_ok) << query.status();
+    ASSERT_EQ(body.ok(), c.body_ok) << body.status();
+    EXPECT_EQ(c.query_ok ? *query : c.want_ms, c.want_ms);
+    EXPECT_EQ(c.body_ok ? *body : c.want_ms, c.want_ms);
+    if (!c.query_ok) {
+      EXPECT_EQ(query.status().code(), absl::StatusCode::kInvalidArgument);
+    }
+    if (!c.body_ok) {
+      EXPECT_EQ(body.status().code(), absl::StatusCode::kInvalidArgument);
     }
   }
 }

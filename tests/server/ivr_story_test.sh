@@ -40,6 +40,10 @@ expect customer "$(curl -sS "$cs/customers/ABC1234/services/active?active_states
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$cs/services/$id/end" -d '{"disposition":"Sold"}')
 expect complete "$code" 204
 expect history "$(curl -sS "$cs/customers/ABC1234/services/completed")" '"disposition":"Sold"'
+since=$(date -u -d '1 hour ago' +%FT%TZ)
+expect started-since "$(curl -sS "$cs/customers/ABC1234/services/completed?started_from=$since")" \
+  "\"service_id\":$id"
+expect started-before "$(curl -sS "$cs/customers/ABC1234/services/completed?started_to=$since")" '[]'
 if [ -z "${CONTEXTD_URL:-}" ]; then  # a request outside the contract: not sent via a validating proxy
   bad=$(curl -sS -w ' %{http_code}' "$cs/customers/ABC1234/services?active_states=maybe")
   expect bad-boolean "$bad" '400'

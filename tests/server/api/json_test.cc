@@ -140,7 +140,9 @@ TEST(JsonTest, TextMembersFollowTheirRule) {
     ASSERT_TRUE(members.ok());
     absl::StatusOr<std::string> text = TextMember(**members, "m", c.rule);
     EXPECT_EQ(text.ok() ? *text : std::string(text.status().message()), c.want);
-    if (!text.ok()) EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
+    if (!text.ok()) {
+      EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
+    }
   }
   absl::StatusOr<Value> empty = ParseJson("{}");
   EXPECT_EQ(*TextMember((*empty).object, "absent", quoted), "");
