@@ -238,23 +238,26 @@ TEST_F(WorkspaceTest, PutUpdatesTheUserDataOfTheAgentsInteraction) {
   HttpReply one = client_->Request("GET", "/api/v2/interactions/" + id, "", {ann});
   ASSERT_EQ(one.status, 200) << one.body;
   const Value one_json = Json(one);
-  const Value& data = *Field(*Field(one_json, "interaction"), "userData");
-  EXPECT_EQ(Field(data, "Subject")->string_value, "Chargeback");  // replaced
-  EXPECT_EQ(Field(*Field(data, "Segment"), "tier")->string_value, "gold");  // added
-  EXPECT_EQ(Field(data, "Keep")->int_value, 1);  // untouched
+  const Value* data = Field(*Field(one_json, "interaction"), "userData");
+  ASSERT_TRUE(data && Field(*data, "Subject") && Field(*data, "Segment") && Field(*data, "Keep"))
+      << one.body;
+  EXPECT_EQ(Field(*data, "Subject")->string_value, "Chargeback");  // replaced
+  EXPECT_EQ(Value::Object({{"tier", Value::String("gold")}}), *Field(*data, "Segment"));  // added
+  EXPECT_EQ(Field(*data, "Keep")->int_value, 1);  // untouched
 
   // The notification is queued: the next connect returns it at once, before the connect reply.
   HttpReply delivered = Post(path + "/connect", msg("4", "/meta/connect"), ann);
   const Value batch = Json(delivered);
   ASSERT_EQ(batch.array.size(), 2u) << delivered.body;
   EXPECT_EQ(Field(batch.array[0], "channel")->string_value, "/v2/me/interactions");
-  const Value& note = *Field(batch.array[0], "data");
-  EXPECT_EQ(Field(note, "messageType")->string_value, "InteractionStateChanged");
-  EXPECT_EQ(Field(note, "notificationType")->string_value, "PropertiesUpdated");
-  const Value& item = *Field(note, "interaction");
+  const Value* note = Field(batch.array[0], "data");
+  ASSERT_TRUE(note && Field(*note, "interaction")) << delivered.body;
+  EXPECT_EQ(Field(*note, "messageType")->string_value, "InteractionStateChanged");
+  EXPECT_EQ(Field(*note, "notificationType")->string_value, "PropertiesUpdated");
+  const Value& item = *Field(*note, "interaction");
   EXPECT_EQ(Field(item, "id")->string_value, id);
   EXPECT_EQ(Field(item, "state")->string_value, "Processing");
-  EXPECT_EQ(Field(*Field(item, "userData"), "Subject")->string_value, "Chargeback");
+  EXPECT_EQ(*Field(item, "userData"), *data);  // the whole updated interaction
 
   // Failures, each in the statusCode family with the HTTP status of its code; none changes
   // anything.
