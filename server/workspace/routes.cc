@@ -494,6 +494,25 @@ ApiResponse OperateInteraction(WorkspaceBackend& ws, const Call& c) {
   });
 }
 
+// PUT /api/v2/interactions/{id} (Agent): {"userData":{...}} sets each top-level key of an
+// interaction the agent owns, replacing existing values: the UpdateUserData operation, with
+// its states, errors and PropertiesUpdated notification. Other members are ignored. Replies
+// {"statusCode":0}; failures in the statusCode family (WorkspaceError), as every /api/v2
+// resource request outside the agent operations of POST /api/v2/me/interactions/{id}.
+ApiResponse UpdateWorkInteraction(WorkspaceBackend& ws, const Call& c) {
+  return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
+    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
+    RETURN_IF_ERROR(RequireAgent(a));
+    RETURN_IF_ERROR(NoParams(c));
+    ASSIGN_OR_RETURN(Value body, ObjectBody(c));
+    query::Operation op;
+    op.name = "UpdateUserData";
+    RETURN_IF_ERROR(ReadUserData(body, &op.user_data));
+    RETURN_IF_ERROR(ws.workspace->Operate(a.session, c.captures[0], op, c.request.now_ms));
+    return WsReply(ws, c, a, 200, StatusCodeBody(0, ""));
+  });
+}
+
 // POST /api/v2/users (Contact Center Admin): {"userName","password","firstName",
 // "lastName","emailAddress","roles":["ROLE_AGENT"|"ROLE_ADMIN"]}.
 ApiResponse CreateUser(WorkspaceBackend& ws, const Call& c) {
@@ -575,6 +594,7 @@ std::vector<Route> WorkspaceRoutes(WorkspaceBackend* backend) {
       {"GET", api + "/interactions", h(ListInteractions), d, kSessionRead},
       {"POST", api + "/interactions", h(CreateWorkInteraction), d, kSessionWrite},
       {"GET", api + "/interactions/:id", h(GetWorkInteraction), d, kSessionRead},
+      {"PUT", api + "/interactions/:id", h(UpdateWorkInteraction), d, kSessionWrite},
       {"GET", api + "/users", h(ListUsers), d, kSessionRead},
       {"POST", api + "/users", h(CreateUser), d, kSessionWrite},
       {"GET", api + "/notifications", h(NotificationsUpgrade), d, kSessionRead},

@@ -10,8 +10,9 @@
 // a service with an active state $T and an active task $K, $T2 another active state of it
 // (to transition from), $T3 and $K3 a state and task to end, $D a service to delete, $E one
 // to end, $A an anonymous service (contact key 408) to associate, $Y an API key to revoke, $I
-// a Workspace interaction offered to the signed-in agent, who is Ready on email; customer C1
-// has stored keys. So every route reaches its handler's work, whatever order the seeds run in.
+// a Workspace interaction offered to the signed-in agent, who is Ready on email, $W a draft
+// (Composing) of that agent, whose userData it may update; customer C1 has stored keys. So
+// every route reaches its handler's work, whatever order the seeds run in.
 // With FUZZ_API_ROUTES=1 in the environment it lists, at exit, the routes no input got a 2xx
 // reply from (with the best status an input got) and then fails: run.sh runs the seeds so
 // first. A route that refuses by design is named in kRefusingRoutes.
@@ -119,6 +120,8 @@ struct World {
     ids["$I"] = id("POST", "/api/v2/interactions",
                    R"({"mediatype":"email","queue":"q","userData":{"CustomerID":"C1"}})", "id",
                    true);
+    ids["$W"] = id("POST", "/api/v2/interactions",
+                   R"({"mediatype":"email","state":"Composing","userId":"fuzz"})", "id", true);
     // A CometD client ($C) of the signed-in user: a connect of it is held.
     server::ApiResponse hs = Send("POST", "/api/v2/notifications/handshake",
                                   R"([{"id":"1","channel":"/meta/handshake"}])", true);

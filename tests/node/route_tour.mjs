@@ -220,6 +220,12 @@ await call("POST", `/api/v2/me/interactions/${id}`, { operationName: "Complete" 
 await call("POST", `/api/v2/me/interactions/${id}`, { operationName: "Accept" }, { headers: agent });
 await stored(`/api/v2/interactions/${id}`, { interaction: { id, state: "Processing" } },
   { headers: agent });
+await call("PUT", `/api/v2/interactions/${id}`, { userData: { Outcome: "Refunded" } },
+           { headers: agent });
+await stored(`/api/v2/interactions/${id}`,
+  { interaction: { id, userData: { CustomerID: "T1", Outcome: "Refunded" } } }, { headers: agent });
+await call("PUT", "/api/v2/interactions/nope", { userData: { Outcome: "Refunded" } },
+           { headers: agent, status: 404 });
 await call("POST", `/api/v2/me/interactions/${id}`, { operationName: "Complete" },
            { headers: agent });
 await call("GET", "/api/v2/notifications", undefined, { headers: agent, status: 404 });

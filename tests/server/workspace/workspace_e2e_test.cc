@@ -202,6 +202,98 @@ TEST_F(WorkspaceTest, OperationRepliesUseTheirDocumentedBodies) {
   EXPECT_EQ(gone.status, 404);
 }
 
+// PUT /api/v2/interactions/{id}: the agent's UpdateUserData as a resource update, in the
+// statusCode family, notified to the agent as PropertiesUpdated.
+TEST_F(WorkspaceTest, PutUpdatesTheUserDataOfTheAgentsInteraction) {
+  const std::string ann = Agent("ann");
+  const std::string id = Create(R"({"Subject":"Refund","Keep":1})");
+  auto put = [&](const std::string& target, const std::string& body,
+                 const std::vector<std::string>& headers) {
+    return client_->Request("PUT", "/api/v2/interactions/" + target, body, headers);
+  };
+  const std::string update = R"({"userData":{"Subject":"Chargeback","Segment":{"tier":"gold"}}})";
+  HttpReply invited = put(id, update, {ann});
+  EXPECT_EQ(invited.status, 400);
+  EXPECT_EQ(invited.body,
+            R"({"statusCode":2,"statusMessage":"UpdateUserData is not allowed in state Invited"})");
+  ASSERT_EQ(Op(id, R"({"operationName":"Accept"})", ann).status, 200);
+
+  // ann's CometD client, subscribed, its first connect answered.
+  const std::string path = "/api/v2/notifications";
+  HttpReply hs = Post(path + "/handshake", R"([{"id":"1","channel":"/meta/handshake"}])", ann);
+  const std::string cid = Field(Json(hs).array.at(0), "clientId")->string_value;
+  auto msg = [&](const std::string& n, const std::string& channel, const std::string& more = "") {
+    return R"([{"id":")" + n + R"(","channel":")" + channel + R"(","clientId":")" + cid + "\"" +
+           more + "}]";
+  };
+  ASSERT_NE(Post(path, msg("2", "/meta/subscribe", R"(,"subscription":"/v2/me/interactions")"),
+                 ann)
+                .body.find(R"("successful":true)"),
+            std::string::npos);
+  ASSERT_EQ(Post(path + "/connect", msg("3", "/meta/connect"), ann).status, 200);
+
+  HttpReply ok = put(id, update, {ann});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, R"({"statusCode":0})");
+  HttpReply one = client_->Request("GET", "/api/v2/interactions/" + id, "", {ann});
+  ASSERT_EQ(one.status, 200) << one.body;
+  const Value one_json = Json(one);
+  const Value* data = Field(*Field(one_json, "interaction"), "userData");
+  ASSERT_TRUE(data && Field(*data, "Subject") && Field(*data, "Segment") && Field(*data, "Keep"))
+      << one.body;
+  EXPECT_EQ(Field(*data, "Subject")->string_value, "Chargeback");  // replaced
+  EXPECT_EQ(Value::Object({{"tier", Value::String("gold")}}), *Field(*data, "Segment"));  // added
+  EXPECT_EQ(Field(*data, "Keep")->int_value, 1);  // untouched
+
+  // The notification is queued: the next connect returns it at once, before the connect reply.
+  HttpReply delivered = Post(path + "/connect", msg("4", "/meta/connect"), ann);
+  const Value batch = Json(delivered);
+  ASSERT_EQ(batch.array.size(), 2u) << delivered.body;
+  EXPECT_EQ(Field(batch.array[0], "channel")->string_value, "/v2/me/interactions");
+  const Value* note = Field(batch.array[0], "data");
+  ASSERT_TRUE(note && Field(*note, "interaction")) << delivered.body;
+  EXPECT_EQ(Field(*note, "messageType")->string_value, "InteractionStateChanged");
+  EXPECT_EQ(Field(*note, "notificationType")->string_value, "PropertiesUpdated");
+  const Value& item = *Field(*note, "interaction");
+  EXPECT_EQ(Field(item, "id")->string_value, id);
+  EXPECT_EQ(Field(item, "state")->string_value, "Processing");
+  EXPECT_EQ(*Field(item, "userData"), *data);  // the whole updated interaction
+
+  // Failures, each in the statusCode family with the HTTP status of its code; none changes
+  // anything.
+  const std::string bob = Agent("bob");
+  struct Case {
+    std::string target;
+    std::string body;
+    std::vector<std::string> headers;
+    int status;
+    std::string reply;
+  };
+  const Case cases[] = {
+      {"nope", update, {ann}, 404, R"({"statusCode":6,"statusMessage":"interaction nope not found"})"},
+      {id, R"({"userData":{"Subject":"stolen"}})", {bob}, 404,
+       R"({"statusCode":6,"statusMessage":"interaction )" + id + R"( not found"})"},
+      {id, R"({"userData":"Subject"})", {ann}, 400,
+       R"({"statusCode":1,"statusMessage":"userData: expected an object"})"},
+      {id, R"({"userData":{}})", {ann}, 400,
+       R"({"statusCode":1,"statusMessage":"userData is required"})"},
+      {id, R"(["userData"])", {ann}, 400,
+       R"({"statusCode":1,"statusMessage":"request body must be a JSON object"})"},
+      {id, R"({"userData":{"Subject":"x"}})", {}, 401,
+       R"({"statusCode":20,"statusMessage":"access denied"})"},
+      {id, R"({"userData":{"Subject":"x"}})", {admin_}, 403,
+       R"({"statusCode":3,"statusMessage":"this operation is for agents"})"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.target + " " + c.body);
+    HttpReply r = put(c.target, c.body, c.headers);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(r.body, c.reply);
+  }
+  HttpReply after = client_->Request("GET", "/api/v2/interactions/" + id, "", {ann});
+  EXPECT_EQ(after.body, one.body);
+}
+
 TEST_F(WorkspaceTest, ListingsAndSingleInteraction) {
   const std::string ann = Agent("ann");
   const std::string id = Create(R"({"Subject":"Refund"})");
