@@ -212,12 +212,7 @@ absl::Status RequireAdmin(const Auth& a) {
 }
 
 absl::StatusOr<std::string> OptionalString(const Value& body, std::string_view field) {
-  const Value* v = storage::FindField(body.object, field);
-  if (v == nullptr || v->kind == Value::Kind::kNull) return std::string();
-  if (v->kind != Value::Kind::kString || v->string_value.size() > 4096) {
-    return absl::InvalidArgumentError(std::string(field) + ": expected a string");
-  }
-  return v->string_value;
+  return TextMember(body.object, field, TextRule{Naming::kBare, 4096});
 }
 
 absl::StatusOr<std::vector<std::string>> StringArray(const Value& body, std::string_view field) {
@@ -238,9 +233,7 @@ absl::StatusOr<std::vector<std::string>> StringArray(const Value& body, std::str
 
 absl::StatusOr<Value> ObjectBody(const Call& c) {
   ASSIGN_OR_RETURN(Value body, Body(c, true));
-  if (body.kind != Value::Kind::kObject) {
-    return absl::InvalidArgumentError("request body must be a JSON object");
-  }
+  RETURN_IF_ERROR(ObjectMembers(body).status());
   return body;
 }
 
@@ -264,7 +257,7 @@ absl::Status ReadUserData(const Value& body, storage::Fields* out) {
   const Value* data = storage::FindField(body.object, "userData");
   if (data == nullptr) return absl::OkStatus();
   if (data->kind != Value::Kind::kObject) {
-    return absl::InvalidArgumentError("userData: expected an object");
+    return MemberError(Naming::kBare, "userData", "expected an object");
   }
   *out = data->object;
   return absl::OkStatus();
