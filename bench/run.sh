@@ -52,14 +52,9 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 json_get() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(d$2))" "$1"; }
-wait_port() {  # FILE: waits for a "listening on ...:PORT" line, prints PORT
-  for _ in $(seq 200); do
-    if grep -q "listening on" "$1" 2>/dev/null; then sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$1"; return; fi
-    sleep 0.05
-  done
-  echo "server did not start: $(cat "$1")" >&2; exit 1
-}
 # API keys: the loads send a reader key (reads) or a writer key (writes), as an IVR and a
 # routing strategy would; the admin key reads the latency figures. The server also runs
 # --no-auth so that the same process can be measured without a key (the cost of auth).
@@ -132,22 +127,6 @@ print(json.dumps({"requests": processed, "ok": processed - failed, "seconds": ro
                   "rps": round((processed - failed) / seconds, 1), "errors": failed,
                   "mean_us": round(num(r"latency average = ([0-9.]+) ms") * 1000),
                   "p50_us": None, "p99_us": None, "p999_us": None}))
-PY
-}
-tree_ticks() {  # PID: CPU ticks of PID and its descendants, reaped children included
-  python3 - "$1" <<'PY'
-import os, sys
-stats = {}
-for p in os.listdir("/proc"):
-    if p.isdigit():
-        try:
-            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stats[int(p)] = (int(f[1]), sum(int(x) for x in f[11:15]))  # ppid; utime stime cutime cstime
-def total(pid):
-    return stats.get(pid, (0, 0))[1] + sum(total(c) for c, (pp, _) in stats.items() if pp == pid)
-print(total(int(sys.argv[1])))
 PY
 }
 children() { ps --no-headers --ppid "$1" | wc -l; }

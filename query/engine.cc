@@ -160,9 +160,9 @@ absl::StatusOr<Service> Engine::StartService(std::string_view tenant, ServiceSta
 absl::Status Engine::CompleteService(std::string_view tenant, uint64_t service_id, EventInput end,
                                      TimeMs now_ms) {
   return Update(tenant, service_id,
-               [&](Service& s) {
-                 return Complete(s, "service", static_cast<int64_t>(service_id), end, now_ms);
-               })
+                [&](Service& s) {
+                  return Complete(s, "service", static_cast<int64_t>(service_id), end, now_ms);
+                })
       .status();
 }
 
@@ -202,10 +202,10 @@ absl::StatusOr<storage::State> Engine::StartState(std::string_view tenant, uint6
 absl::Status Engine::CompleteState(std::string_view tenant, uint64_t service_id, int32_t state_id,
                                    EventInput end, TimeMs now_ms) {
   return Update(tenant, service_id,
-               [&](Service& s) -> absl::Status {
-                 ASSIGN_OR_RETURN(storage::State * st, Child(s.states, state_id, StateNotFound));
-                 return Complete(*st, "state", state_id, end, now_ms);
-               })
+                [&](Service& s) -> absl::Status {
+                  ASSIGN_OR_RETURN(storage::State * st, Child(s.states, state_id, StateNotFound));
+                  return Complete(*st, "state", state_id, end, now_ms);
+                })
       .status();
 }
 
@@ -248,10 +248,10 @@ absl::StatusOr<storage::Task> Engine::StartTask(std::string_view tenant, uint64_
 absl::Status Engine::CompleteTask(std::string_view tenant, uint64_t service_id, int32_t task_id,
                                   EventInput end, TimeMs now_ms) {
   return Update(tenant, service_id,
-               [&](Service& s) -> absl::Status {
-                 ASSIGN_OR_RETURN(storage::Task * t, Child(s.tasks, task_id, TaskNotFound));
-                 return Complete(*t, "task", task_id, end, now_ms);
-               })
+                [&](Service& s) -> absl::Status {
+                  ASSIGN_OR_RETURN(storage::Task * t, Child(s.tasks, task_id, TaskNotFound));
+                  return Complete(*t, "task", task_id, end, now_ms);
+                })
       .status();
 }
 
@@ -276,7 +276,7 @@ absl::StatusOr<Service> Engine::WriteExtension(std::string_view tenant, const Re
 }
 
 absl::StatusOr<Service> Engine::Update(std::string_view tenant, uint64_t service_id,
-                                        const storage::ServiceStore::Mutation& mutate) {
+                                       const storage::ServiceStore::Mutation& mutate) {
   return store_->Update(tenant, service_id, [&](Service& s) -> absl::Status {
     RETURN_IF_ERROR(mutate(s));
     return CheckBounds(s);

@@ -7,7 +7,9 @@
 
 namespace contextd::query {
 
-constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // ASCII case-insensitive equality. (absl::EqualsIgnoreCase would do, but Debian's abseil
 // 20220623 has its own absl::string_view, so every call would convert.)

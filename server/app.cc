@@ -17,9 +17,8 @@ App::App(Backends backends) : backends_(backends), probes_(backends.store) {
   }
   std::vector<Route> routes;
   for (std::vector<Route> part :
-       {probes_.Routes(), AdminRoutes(backends_.access.access),
-        HistoryRoutes(backends_.history), WorkspaceRoutes(&backends_.workspace),
-        ContextServicesRoutes(backends_.engine)}) {
+       {probes_.Routes(), AdminRoutes(backends_.access.access), HistoryRoutes(backends_.history),
+        WorkspaceRoutes(&backends_.workspace), ContextServicesRoutes(backends_.engine)}) {
     for (Route& r : part) routes.push_back(std::move(r));
   }
   api_ = std::make_unique<Api>(std::move(routes), backends_.access, &kGenesysDialect,

@@ -59,12 +59,10 @@ On start it prints "contextd listening on ADDR:PORT". SIGINT or SIGTERM stop it 
 
 namespace {
 
-
-
 // The flags an environment variable can set (CONTEXTD_<NAME>).
 constexpr const char* kFlagNames[] = {
-    "address",        "port",           "data-dir",      "threads", "sync",
-    "max-body-bytes", "log-level",      "lcm-time-zone", "admin",   "csrf",
+    "address",        "port",           "data-dir",      "threads",   "sync",
+    "max-body-bytes", "log-level",      "lcm-time-zone", "admin",     "csrf",
     "session-idle-s", "cometd-hold-ms", "fixed-now",     "admin-key", "no-auth"};
 
 // "--name=value" for each flag set in the environment, to be parsed before the command line.
@@ -89,7 +87,6 @@ std::vector<std::string> EnvironmentArgs() {
 // A held connect counts as a request in progress for Pistache's transport, which answers 408
 // and closes after its 30 s request timeout (http_server.cc): holds stay below that.
 constexpr uint64_t kMaxHoldMs = 28000;
-
 
 bool ParseNumber(std::string_view text, uint64_t max, uint64_t* out) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -155,7 +152,6 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
 bool IsLoopback(std::string_view address) {
   return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
-
 
 bool ParseFlags(int argc, char** argv, Flags* flags, bool* help) {
   std::vector<std::string> args = EnvironmentArgs();

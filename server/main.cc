@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -94,19 +95,24 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  // Declared before the hub: held CometD replies completed when the hub is destroyed (after
-  // the server) are still logged.
+  // The log and the app (which owns the latencies) are declared before the hub: held CometD
+  // replies completed when the hub is destroyed (after the server) are still measured and
+  // logged.
   contextd::server::RequestLog log(stderr, flags.log_level);
   flags.http.log = &log;
+  std::optional<contextd::server::App> app;
   contextd::server::CometdOptions cometd_options;
   cometd_options.hold = std::chrono::milliseconds(flags.cometd_hold_ms);
   contextd::server::Cometd cometd(cometd_options);
   workspace.SetListener(&cometd);
-  contextd::server::App app({&engine, &history, {access->get(), flags.no_auth},
-                             {&workspace, &cometd, flags.csrf}, store->get()});
+  app.emplace(contextd::server::Backends{&engine,
+                                         &history,
+                                         {access->get(), flags.no_auth},
+                                         {&workspace, &cometd, flags.csrf},
+                                         store->get()});
   contextd::storage::Store* durable = store->get();
-  contextd::server::HttpServer server(&app.api(), &app.latencies(),
-                                      [durable] { return durable->Sync(); }, flags.http);
+  contextd::server::HttpServer server(
+      &app->api(), &app->latencies(), [durable] { return durable->Sync(); }, flags.http);
   auto port = server.Start();
   if (!port.ok()) {
     std::fprintf(stderr, "contextd: %s\n", std::string(port.status().message()).c_str());

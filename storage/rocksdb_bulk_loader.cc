@@ -1,6 +1,8 @@
 // The bulk loader behind `contextd import` (BulkLoader in service_store.h): collects the
 // load's records in memory, then writes sorted SST files and ingests them in one atomic step.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -9,8 +11,6 @@
 #include <mutex>
 #include <thread>
 #include <utility>
-
-#include <unistd.h>
 
 #include "rocksdb/sst_file_writer.h"
 #include "storage/codec.h"
@@ -127,7 +127,8 @@ class RocksDbBulkLoader final : public BulkLoader {
   absl::Status Compact() override {
     // Files already in the last level (a load into an empty store) are left as they are.
     rocksdb::CompactRangeOptions options;
-    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kIfHaveCompactionFilter;
+    options.bottommost_level_compaction =
+        rocksdb::BottommostLevelCompaction::kIfHaveCompactionFilter;
     for (rocksdb::ColumnFamilyHandle* cf : store_->handles_) {
       RETURN_IF_ERROR(FromRocksDb(store_->db_->CompactRange(options, cf, nullptr, nullptr)));
     }
@@ -248,8 +249,8 @@ class RocksDbBulkLoader final : public BulkLoader {
   bool reserved_ = false;       // ReserveIds was called
   std::vector<std::string> records_;  // added, with their ids
   absl::StatusOr<IdCounter*> ids_;    // the tenant's service ids
-  std::mutex mu_;  // guards files_ and ingest_ while Finish writes
-  std::vector<std::string> files_;  // written, not yet ingested
+  std::mutex mu_;                     // guards files_ and ingest_ while Finish writes
+  std::vector<std::string> files_;    // written, not yet ingested
   std::map<rocksdb::ColumnFamilyHandle*, std::vector<std::string>> ingest_;  // by family
 };
 

@@ -43,7 +43,8 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
     return true;
   };
   // The service a key names, decoded, if it exists and decodes.
-  auto service_of = [&](std::string_view tenant, uint64_t id) -> absl::StatusOr<std::optional<Service>> {
+  auto service_of = [&](std::string_view tenant,
+                        uint64_t id) -> absl::StatusOr<std::optional<Service>> {
     std::string bytes;
     ASSIGN_OR_RETURN(bool found, get(services(), ServiceKey(tenant, id), &bytes));
     if (!found) return std::optional<Service>();
@@ -91,7 +92,8 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
       if (!listed) {
         ASSIGN_OR_RETURN(listed, get(index(), a->overflow_key, &value));
       }
-      if (!listed) problem("service " + std::to_string(id) + ": active but not in its owner's active record");
+      if (!listed)
+        problem("service " + std::to_string(id) + ": active but not in its owner's active record");
     }
   }
   RETURN_IF_ERROR(FromRocksDb(it->status()));
@@ -146,7 +148,8 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
       }
     }
     if (!expected) {
-      problem("index entry " + hex(key) + " matches no record (service " + std::to_string(id) + ")");
+      problem("index entry " + hex(key) + " matches no record (service " + std::to_string(id) +
+              ")");
     }
   }
   RETURN_IF_ERROR(FromRocksDb(it->status()));
@@ -201,13 +204,14 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
 
   // 4. Id counters are past every id in use; the other records decode.
   for (auto [kind, maxima] : {std::pair{IdKind::kService, &max_service_id},
-                               std::pair{IdKind::kInteraction, &max_interaction_id}}) {
+                              std::pair{IdKind::kInteraction, &max_interaction_id}}) {
     for (const auto& [tenant, max_id] : *maxima) {
       ASSIGN_OR_RETURN(IdCounter * ids, Ids(kind, tenant));
       std::lock_guard<std::mutex> lock(ids->mu);
       if (ids->limit <= max_id) {
         problem(std::string(kind == IdKind::kService ? "service" : "interaction") +
-                " id counter of tenant '" + hex(tenant) + "' is not past " + std::to_string(max_id));
+                " id counter of tenant '" + hex(tenant) + "' is not past " +
+                std::to_string(max_id));
       }
     }
   }
@@ -216,12 +220,12 @@ absl::StatusOr<IntegrityReport> RocksDbStore::CheckIntegrity() {
     ++report.other_records;
     const std::string_view key = ToView(it->key());
     const std::string_view value = ToView(it->value());
-    const bool ok = key.empty()       ? false
-                    : key[0] == 'u'   ? DecodeUser(value).ok()
-                    : key[0] == 'i'   ? DecodeWorkItem(value).ok()
-                    : key[0] == 'k'   ? DecodeApiKey(value).ok()
-                    : key[0] == 't'   ? DecodeTenant(value).ok()
-                                      : false;
+    const bool ok = key.empty()     ? false
+                    : key[0] == 'u' ? DecodeUser(value).ok()
+                    : key[0] == 'i' ? DecodeWorkItem(value).ok()
+                    : key[0] == 'k' ? DecodeApiKey(value).ok()
+                    : key[0] == 't' ? DecodeTenant(value).ok()
+                                    : false;
     if (!ok) problem("workspace/access record " + hex(key) + " does not decode");
   }
   RETURN_IF_ERROR(FromRocksDb(it->status()));

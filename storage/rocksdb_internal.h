@@ -147,7 +147,7 @@ class RocksDbStore final : public Store {
   std::mutex ids_mu_;  // guards the two maps (each counter has its own lock)
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> service_ids_;      // by tenant
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant
-  std::array<std::mutex, kStripes> stripes_;        // per service
+  std::array<std::mutex, kStripes> stripes_;                                        // per service
   std::array<std::mutex, kStripes> owner_stripes_;  // per owner active record
 };
 

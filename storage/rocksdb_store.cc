@@ -259,8 +259,8 @@ absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> RocksDbStore::List
 // Access records live in the workspace family under their own kinds: 'k' API keys (by id),
 // 't' tenants (by name).
 absl::Status RocksDbStore::PutApiKey(const ApiKey& key) {
-  return FromRocksDb(db_->Put(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id),
-                              EncodeApiKey(key)));
+  return FromRocksDb(
+      db_->Put(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id), EncodeApiKey(key)));
 }
 
 absl::StatusOr<std::vector<ApiKey>> RocksDbStore::ListApiKeys() {

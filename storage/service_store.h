@@ -49,8 +49,8 @@ class BulkLoader {
   // with explicit ones.
   virtual absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) = 0;
   virtual absl::Status Finish() = 0;
-  // After Finish: compacts what the load left outside the last level, so that a server started next does not spend its
-  // first minutes (and CPU) compacting the load.
+  // After Finish: compacts what the load left outside the last level, so that a server started next
+  // does not spend its first minutes (and CPU) compacting the load.
   virtual absl::Status Compact() = 0;
 };
 

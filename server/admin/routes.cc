@@ -1,9 +1,10 @@
+#include "server/admin/routes.h"
+
 #include <optional>
 #include <string>
 
 #include "query/access.h"
 #include "query/timestamp.h"
-#include "server/admin/routes.h"
 #include "server/api/json.h"
 #include "server/api/request.h"
 #include "storage/status_macros.h"
@@ -84,8 +85,8 @@ ApiResponse CreateKey(query::Access* access, const Call& c) {
       }
     }
     if (!role) return MemberError(Naming::kQuoted, "role", "required");
-    ASSIGN_OR_RETURN(query::NewKey created,
-                     access->CreateKey(*role, std::move(tenant), std::move(name), c.request.now_ms));
+    ASSIGN_OR_RETURN(query::NewKey created, access->CreateKey(*role, std::move(tenant),
+                                                              std::move(name), c.request.now_ms));
     std::string out;
     JsonWriter w(&out);
     WriteKey(w, created.record, &created.key);
@@ -150,7 +151,6 @@ ApiResponse ListTenants(query::Access* access, const Call& c) {
     return Json(200, std::move(out));
   });
 }
-
 
 }  // namespace
 

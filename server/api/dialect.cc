@@ -47,7 +47,7 @@ ApiResponse NativeError(const absl::Status& status) {
 
 }  // namespace
 
-const Dialect kNativeDialect{"native", "contextd", NativeError};
+const Dialect kNativeDialect{"contextd", NativeError};
 
 absl::Status ProtocolError(int http_status, std::string_view message) {
   absl::Status s(CodeOfHttpStatus(http_status), absl::string_view(message.data(), message.size()));
@@ -110,7 +110,8 @@ std::string PublicMessage(const absl::Status& status) {
 
 ApiResponse ErrorReply(const Dialect& dialect, const absl::Status& status) {
   ApiResponse r = dialect.error(status);
-  if (r.status == 401 && dialect.key_auth) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"contextd\"");
+  if (r.status == 401 && dialect.key_auth)
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"contextd\"");
   return r;
 }
 

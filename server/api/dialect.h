@@ -15,7 +15,6 @@
 namespace contextd::server {
 
 struct Dialect {
-  std::string_view name;    // for logs and tests: "genesys", "native", "pega", ...
   std::string_view prefix;  // first path segment of its routes: unknown paths under it get
                             // its error shape ("" for none)
   // The dialect's one status -> reply mapping. Never called with an OK status.

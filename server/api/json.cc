@@ -150,8 +150,8 @@ absl::StatusOr<const storage::Fields*> ObjectMembers(const Value& value, std::st
 }
 
 absl::Status MemberError(Naming naming, std::string_view name, std::string_view problem) {
-  std::string text = naming == Naming::kQuoted ? "field '" + std::string(name) + "'"
-                                               : std::string(name);
+  std::string text =
+      naming == Naming::kQuoted ? "field '" + std::string(name) + "'" : std::string(name);
   return absl::InvalidArgumentError(text + ": " + std::string(problem));
 }
 

@@ -55,7 +55,8 @@ ApiResponse Metrics(Probes& p, const Call&) {
     r.body += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
               name + " " + line + "\n";
   };
-  for (const Probes::Gauge& g : p.gauges()) gauge(g.name.c_str(), "gauge", g.help.c_str(), g.value());
+  for (const Probes::Gauge& g : p.gauges())
+    gauge(g.name.c_str(), "gauge", g.help.c_str(), g.value());
   if (p.store() != nullptr) {
     if (absl::StatusOr<storage::StoreStats> s = p.store()->Stats(); s.ok()) {
       const double lookups = static_cast<double>(s->block_cache_hits + s->block_cache_misses);
@@ -99,7 +100,6 @@ ApiResponse ResetLatency(Probes& p, const Call&) {
   p.latencies().Reset();
   return Empty(204);
 }
-
 
 }  // namespace
 

@@ -4,19 +4,6 @@
 
 namespace contextd::server {
 
-ApiResponse Json(int http_status, std::string body) {
-  ApiResponse r;
-  r.status = http_status;
-  r.body = std::move(body);
-  return r;
-}
-
-ApiResponse Empty(int http_status) {
-  ApiResponse r;
-  r.status = http_status;
-  return r;
-}
-
 absl::StatusOr<storage::Value> Body(const Call& c, bool required) {
   if (c.request.body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     if (required) return absl::InvalidArgumentError("a JSON request body is required");

@@ -30,8 +30,14 @@ using Handler = std::function<ApiResponse(const Call&)>;
 
 // A handler bound to the one dependency it uses (an engine, the history, ...). `deps` is not
 // owned and is only dereferenced when a request is served.
+// A null `deps` (a backend this server was built without) makes the route answer 503.
 template <typename Deps>
 Handler Bind(Deps* deps, ApiResponse (*fn)(Deps&, const Call&)) {
+  if (deps == nullptr) {
+    return [](const Call& c) {
+      return ErrorReply(c.dialect, absl::UnavailableError("this API is not set up"));
+    };
+  }
   return [deps, fn](const Call& c) { return fn(*deps, c); };
 }
 
@@ -79,8 +85,18 @@ struct Route {
   Rules rules;
 };
 
-ApiResponse Json(int http_status, std::string body);
-ApiResponse Empty(int http_status);
+inline ApiResponse Json(int http_status, std::string body) {
+  ApiResponse r;
+  r.status = http_status;
+  r.body = std::move(body);
+  return r;
+}
+
+inline ApiResponse Empty(int http_status) {
+  ApiResponse r;
+  r.status = http_status;
+  return r;
+}
 
 // Runs `fn`, turning an error status into its reply in the route's dialect.
 template <typename Fn>

@@ -119,8 +119,8 @@ absl::StatusOr<std::string> Api::Authorize(const Route& route, const ApiRequest&
     if (who.role < role) {
       return absl::PermissionDeniedError(
           "an API key with role '" + std::string(query::RoleName(who.role)) + "' may not call " +
-          route.method + " " + route.pattern + " (it needs '" +
-          std::string(query::RoleName(role)) + "')");
+          route.method + " " + route.pattern + " (it needs '" + std::string(query::RoleName(role)) +
+          "')");
     }
   }
   // The Workspace API's users belong to the tenant of the header, which must be configured.
@@ -172,9 +172,9 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     const Compiled* best = Match(request.method, target->segments, &known_path, &allow);
     if (best == nullptr) {
       if (!known_path) return ErrorReply(*dialect, ProtocolError(404, "no such resource"));
-      ApiResponse r = ErrorReply(
-          *dialect, ProtocolError(405, "method " + std::string(request.method) +
-                                    " is not allowed here; allowed: " + allow));
+      ApiResponse r =
+          ErrorReply(*dialect, ProtocolError(405, "method " + std::string(request.method) +
+                                                      " is not allowed here; allowed: " + allow));
       r.allow = std::move(allow);
       return r;
     }

@@ -5,6 +5,7 @@
 // It knows no dialect itself: errors take the shape of the matched route's dialect (of the
 // path's first segment when no route matches).
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,8 @@ class Api : public RequestHandler {
 
   // "METHOD pattern" of every route, in the order ApiResponse::route indexes.
   std::vector<std::string> RouteNames() const;
+  // The rules route `route` (an index into RouteNames) declares.
+  const Rules& RouteRules(size_t route) const { return routes_[route].route.rules; }
 
  private:
   struct Compiled {

@@ -276,7 +276,7 @@ ApiResponse WriteExtension(query::Engine& e, const Call& c) {
 
 }  // namespace
 
-const Dialect kGenesysDialect{"genesys", "genesys", GenesysError};
+const Dialect kGenesysDialect{"genesys", GenesysError};
 
 std::vector<Route> ContextServicesRoutes(query::Engine* engine) {
   using query::ExtensionWrite;
@@ -290,14 +290,14 @@ std::vector<Route> ContextServicesRoutes(query::Engine* engine) {
       {"DELETE", cs + "/services/:sid", h(DeleteService), d, kRemove},
       {"POST", cs + "/services/:sid/end", h(CompleteService), d, kWrite},
       {"POST", cs + "/customers/:cid/services/:sid", h(AssociateService), d, kWrite},
-      {"GET", cs + "/customers/:cid/services",
-       h(QueryServices<OwnerKind::kCustomer, View::kAll>), d, kRead},
+      {"GET", cs + "/customers/:cid/services", h(QueryServices<OwnerKind::kCustomer, View::kAll>),
+       d, kRead},
       {"GET", cs + "/customers/:cid/services/active",
        h(QueryServices<OwnerKind::kCustomer, View::kActive>), d, kRead},
       {"GET", cs + "/customers/:cid/services/completed",
        h(QueryServices<OwnerKind::kCustomer, View::kCompleted>), d, kRead},
-      {"GET", cs + "/services/anonymous/:key",
-       h(QueryServices<OwnerKind::kAnonymous, View::kAll>), d, kRead},
+      {"GET", cs + "/services/anonymous/:key", h(QueryServices<OwnerKind::kAnonymous, View::kAll>),
+       d, kRead},
       {"GET", cs + "/services/anonymous/:key/active",
        h(QueryServices<OwnerKind::kAnonymous, View::kActive>), d, kRead},
       {"GET", cs + "/services/anonymous/:key/completed",

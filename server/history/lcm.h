@@ -12,7 +12,7 @@
 namespace contextd::server {
 
 // Acqueon LCM's GetCustomerJourney message (dialects reference, section 4), served as
-// POST /lcm/messages over the interaction model (history_fields.h).
+// POST /lcm/messages over the interaction model (query/history_fields.h).
 
 struct JourneyRequest {
   std::string callid;  // echoed back; "" when absent

@@ -11,7 +11,7 @@
 namespace contextd::server {
 
 // Pega Marketing's CaptureResponse and CustomerOfferHistory services (dialects reference,
-// section 3), over the interaction model (history_fields.h).
+// section 3), over the interaction model (query/history_fields.h).
 
 enum class CaptureVersion { kV2, kV3 };
 

@@ -241,17 +241,14 @@ ApiResponse CustomerJourney(query::History& history, const Call& c) {
   return Json(200, RenderJourney(request->callid, *found));
 }
 
-
 }  // namespace
 
-const Dialect kPegaDialect{"pega", "prweb", PegaError};
-const Dialect kLcmDialect{"lcm", "lcm", LcmErrorWithoutCall};
+const Dialect kPegaDialect{"prweb", PegaError};
+const Dialect kLcmDialect{"lcm", LcmErrorWithoutCall};
 
 std::vector<Route> HistoryRoutes(query::History* history) {
   const std::string native = "/contextd/v1";
-  auto h = [history](ApiResponse (*fn)(query::History&, const Call&)) {
-    return Bind(history, fn);
-  };
+  auto h = [history](ApiResponse (*fn)(query::History&, const Call&)) { return Bind(history, fn); };
   const Dialect* n = &kNativeDialect;
   const Dialect* p = &kPegaDialect;
   std::vector<Route> routes = {
@@ -261,18 +258,21 @@ std::vector<Route> HistoryRoutes(query::History* history) {
       {"GET", native + "/customers/:cid", h(GetCustomerKeys), n, kRead},
   };
   // Pega Marketing serves the same services under its REST and its API container paths.
-  for (const std::string pega : {"/prweb/PRRestService/PegaMKTContainer",
-                                 "/prweb/api/PegaMKTContainer"}) {
-    routes.insert(routes.end(), {
-        {"POST", pega + "/V2/CaptureResponse", h(CaptureResponse<CaptureVersion::kV2>), p, kWrite},
-        {"POST", pega + "/V2/CaptureResponse/Initiate", h(CaptureResponse<CaptureVersion::kV2>), p,
-         kWrite},
-        {"POST", pega + "/V3/CaptureResponse", h(CaptureResponse<CaptureVersion::kV3>), p, kWrite},
-        {"POST", pega + "/V3/CaptureResponse/Initiate", h(CaptureResponse<CaptureVersion::kV3>), p,
-         kWrite},
-        {"POST", pega + "/V2/CustomerOfferHistory", h(OfferHistoryPost), p, kQuery},
-        {"GET", pega + "/V2/CustomerOfferHistory", h(OfferHistoryGet), p, kRead},
-    });
+  for (const std::string pega :
+       {"/prweb/PRRestService/PegaMKTContainer", "/prweb/api/PegaMKTContainer"}) {
+    routes.insert(routes.end(),
+                  {
+                      {"POST", pega + "/V2/CaptureResponse",
+                       h(CaptureResponse<CaptureVersion::kV2>), p, kWrite},
+                      {"POST", pega + "/V2/CaptureResponse/Initiate",
+                       h(CaptureResponse<CaptureVersion::kV2>), p, kWrite},
+                      {"POST", pega + "/V3/CaptureResponse",
+                       h(CaptureResponse<CaptureVersion::kV3>), p, kWrite},
+                      {"POST", pega + "/V3/CaptureResponse/Initiate",
+                       h(CaptureResponse<CaptureVersion::kV3>), p, kWrite},
+                      {"POST", pega + "/V2/CustomerOfferHistory", h(OfferHistoryPost), p, kQuery},
+                      {"GET", pega + "/V2/CustomerOfferHistory", h(OfferHistoryGet), p, kRead},
+                  });
   }
   routes.push_back({"POST", "/lcm/messages", h(CustomerJourney), &kLcmDialect, kQuery});
   return routes;

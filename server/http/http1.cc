@@ -121,6 +121,11 @@ std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, R
     }
     std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
+    // A bare CR or LF (or a NUL) inside a field value is refused, not read as a line break
+    // (RFC 9110 5.5, RFC 9112 2.2): a proxy that splits there would see other headers.
+    if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+      return HeadError{400, "malformed header line"};
+    }
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
       value.remove_prefix(1);
     }

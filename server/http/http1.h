@@ -2,7 +2,7 @@
 
 // HTTP/1.x request framing as pure functions of the bytes received: the request line, the
 // header block and chunked bodies. The connections (http_server.cc) call them; they know no
-// socket and no dialect, so they are unit tested (tests/server/http1_test.cc) and fuzzed
+// socket and no dialect, so they are unit tested (tests/server/http/http1_test.cc) and fuzzed
 // (tests/fuzz/fuzz_http1.cc) on their own.
 
 #include <cstddef>

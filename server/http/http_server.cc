@@ -77,7 +77,7 @@ std::string RequestId(std::string_view given) {
 // Per-connection framing state, kept on the Pistache peer.
 struct ConnState {
   Tcp::Transport* transport = nullptr;  // the event loop that owns the connection; not owned
-  std::atomic<int> pending{0};  // replies of this connection queued in the committer
+  std::atomic<int> pending{0};          // replies of this connection queued in the committer
   // Writes of this connection handed to Pistache's write queue and not yet completed. While
   // there are any, later replies queue behind them (Write below).
   std::atomic<int> queued{0};
@@ -460,12 +460,12 @@ class Handler final : public Http::Handler {
              std::fprintf(stderr, "contextd: WAL sync failed: %s\n", synced.ToString().c_str());
            }
            std::string bytes =
-               synced.ok() ? WireReply(version, reply, close, head_only)
-                           : WireReply(version,
-                                       telemetry.api->TransportError(
-                                           trace->target, 503,
-                                           "the write could not be made durable"),
-                                       true, head_only);
+               synced.ok()
+                   ? WireReply(version, reply, close, head_only)
+                   : WireReply(version,
+                               telemetry.api->TransportError(trace->target, 503,
+                                                             "the write could not be made durable"),
+                               true, head_only);
            Record(telemetry, *trace, reply.route, synced.ok() ? reply.status : 503);
            if (p) Write(p, conn, std::move(bytes), close || !synced.ok(), /*on_loop=*/false);
            conn->pending.fetch_sub(1);

@@ -2,17 +2,18 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "query/service_query.h"
 
 namespace contextd::server {
 
 // A request target split into decoded path segments and query parameters.
 struct Target {
   std::vector<std::string> segments;  // percent-decoded; empty segments dropped
-  query::Params params;               // percent-decoded, `+` as space, in order
+  // Percent-decoded, `+` as space, in order (the same type as query::Params).
+  std::vector<std::pair<std::string, std::string>> params;
 };
 
 // Decodes `%XX` escapes; `plus_is_space` also turns `+` into a space (query strings).

@@ -16,11 +16,12 @@ int RunCheck(int argc, char** argv) {
     } else if (arg == "--data-dir" && i + 1 < argc) {
       data_dir = argv[++i];
     } else {
-      std::fprintf(stderr,
-                   "usage: contextd check [--data-dir=DIR]\n\n"
-                   "Checks a stopped server's data directory (default ./data): every record\n"
-                   "decodes, every index entry matches a record and every record has its index\n"
-                   "entries, active records and id counters agree. Exit status 0 when consistent.\n");
+      std::fprintf(
+          stderr,
+          "usage: contextd check [--data-dir=DIR]\n\n"
+          "Checks a stopped server's data directory (default ./data): every record\n"
+          "decodes, every index entry matches a record and every record has its index\n"
+          "entries, active records and id counters agree. Exit status 0 when consistent.\n");
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
@@ -46,9 +47,8 @@ int RunCheck(int argc, char** argv) {
       static_cast<unsigned long long>(report->interactions),
       static_cast<unsigned long long>(report->interaction_index_entries),
       static_cast<unsigned long long>(report->other_records),
-      report->problem_count == 0
-          ? "consistent"
-          : (std::to_string(report->problem_count) + " problems").c_str());
+      report->problem_count == 0 ? "consistent"
+                                 : (std::to_string(report->problem_count) + " problems").c_str());
   for (const std::string& p : report->problems) std::printf("  %s\n", p.c_str());
   return report->problem_count == 0 ? 0 : 1;
 }

@@ -191,8 +191,8 @@ ApiResponse WorkspaceFailure(const absl::Status& status, Family family) {
   if (status.code() == absl::StatusCode::kUnavailable) http = 503;
   if (std::optional<int> fixed = ProtocolHttpStatus(status); fixed && *fixed >= 500) http = *fixed;
   const std::string message = PublicMessage(status);
-  return Json(http, family == Family::kStatus ? StatusErrorBody(message)
-                                              : StatusCodeBody(code, message));
+  return Json(http,
+              family == Family::kStatus ? StatusErrorBody(message) : StatusCodeBody(code, message));
 }
 
 ApiResponse WorkspaceError(const absl::Status& status) {
@@ -343,8 +343,7 @@ ApiResponse GetMe(WorkspaceBackend& ws, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(NoParams(c));
-    ASSIGN_OR_RETURN(storage::User u,
-                     ws.workspace->GetUser(a.session.tenant, a.session.user_name));
+    ASSIGN_OR_RETURN(storage::User u, ws.workspace->GetUser(a.session.tenant, a.session.user_name));
     return WsReply(ws, c, a, 200, UserBody(u, a.session.tenant));
   });
 }
@@ -383,8 +382,7 @@ ApiResponse SetChannel(WorkspaceBackend& ws, const Call& c) {
     ASSIGN_OR_RETURN(std::string op, OptionalString(body, "operationName"));
     absl::Status s = RequireAgent(a);
     if (s.ok() && (op == "Ready" || op == "NotReady")) {
-      s = ws.workspace->SetChannelReady(a.session, c.captures[0], op == "Ready",
-                                                 c.request.now_ms);
+      s = ws.workspace->SetChannelReady(a.session, c.captures[0], op == "Ready", c.request.now_ms);
     } else if (s.ok()) {
       s = absl::InvalidArgumentError("operationName must be Ready or NotReady");
     }
@@ -406,8 +404,7 @@ ApiResponse ListInteractions(WorkspaceBackend& ws, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(OnlyFieldsParam(c));
-    return WsReply(ws, c, a, 200,
-                   ItemsBody(c, ws.workspace->ActiveInteractions(a.session.tenant)));
+    return WsReply(ws, c, a, 200, ItemsBody(c, ws.workspace->ActiveInteractions(a.session.tenant)));
   });
 }
 
@@ -415,8 +412,7 @@ ApiResponse GetWorkInteraction(WorkspaceBackend& ws, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(NoParams(c));
-    ASSIGN_OR_RETURN(query::ItemView v,
-                     ws.workspace->GetInteraction(a.session, c.captures[0]));
+    ASSIGN_OR_RETURN(query::ItemView v, ws.workspace->GetInteraction(a.session, c.captures[0]));
     return WsReply(ws, c, a, 200, InteractionBody(v, Host(c)));
   });
 }
@@ -570,7 +566,7 @@ ApiResponse NotificationsUpgrade(WorkspaceBackend&, const Call& c) {
 
 }  // namespace
 
-const Dialect kWorkspaceDialect{"workspace", "api", WorkspaceError, /*key_auth=*/false};
+const Dialect kWorkspaceDialect{"api", WorkspaceError, /*key_auth=*/false};
 
 std::vector<Route> WorkspaceRoutes(WorkspaceBackend* backend) {
   const std::string api = "/api/v2";

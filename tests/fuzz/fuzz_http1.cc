@@ -1,4 +1,4 @@
-// libFuzzer target: the HTTP/1.x framing functions (server/http1.h) on arbitrary bytes, read as
+// libFuzzer target: the HTTP/1.x framing functions (server/http/http1.h) on arbitrary bytes, read as
 // a request head and a chunked body. Besides crashes it checks that a chunked body decodes the
 // same whether its bytes arrive at once or in two pieces, and stays within the limit.
 

@@ -44,9 +44,9 @@ TEST_F(ServerTest, RequestsWithoutAnIdGetADistinctOne) {
     EXPECT_TRUE(IsGeneratedRequestId(id)) << id;
     EXPECT_TRUE(seen.insert(id).second) << id;
   }
-  EXPECT_EQ(client_->Request("GET", "/health", "", {"X-Request-Id: ivr-7.a_B"})
-                .headers["x-request-id"],
-            "ivr-7.a_B");
+  EXPECT_EQ(
+      client_->Request("GET", "/health", "", {"X-Request-Id: ivr-7.a_B"}).headers["x-request-id"],
+      "ivr-7.a_B");
 }
 
 TEST_F(ServerTest, IvrCallbackStory) {
@@ -434,16 +434,16 @@ TEST_F(ServerTest, LargeRepliesToASlowReaderArriveWholeAndInOrder) {
   const std::string blob(200 * 1000, 'x');
   const uint64_t id = StartService(R"({"contact_key":"big"})");
   for (const char* name : {"A", "B", "C", "D"}) {
-    ASSERT_EQ(client_->Request("PUT", Cs("/services/" + std::to_string(id) + "/extensions/") + name,
-                               R"({"text":")" + blob + R"("})")
+    ASSERT_EQ(client_
+                  ->Request("PUT", Cs("/services/" + std::to_string(id) + "/extensions/") + name,
+                            R"({"text":")" + blob + R"("})")
                   .status,
               200);
   }
   std::string burst;
   for (int i = 0; i < 12; ++i) {
     burst += "GET " + Cs("/services/" + std::to_string(id)) +
-             "?extensions=* HTTP/1.1\r\nX-Request-Id: r" +
-             std::to_string(i) + "\r\n\r\n";
+             "?extensions=* HTTP/1.1\r\nX-Request-Id: r" + std::to_string(i) + "\r\n\r\n";
     burst += "GET /health HTTP/1.1\r\nX-Request-Id: h" + std::to_string(i) + "\r\n\r\n";
   }
   ASSERT_TRUE(client_->Write(burst));
@@ -577,8 +577,8 @@ TEST_F(ServerTest, ProtocolErrorsTakeThePathsDialect) {
        R"j({"channel":"LCM","topic":"WebService","subtopic":"CustomerJourney","message":)j"
        R"j({"callid":"","error":{"errorType":"WS_Error","errorMessage":)j"
        R"j("request body larger than 262144 bytes (this route's limit)","msg":"Invalid request."}}})j"},
-      {"workspace, body over the route's limit: code 10, HTTP 400", post("/api/v2/users", big.size()),
-       400,
+      {"workspace, body over the route's limit: code 10, HTTP 400",
+       post("/api/v2/users", big.size()), 400,
        R"j({"statusCode":10,"statusMessage":"request body larger than 262144 bytes (this route's limit)"})j"},
       {"any other path: Context Services", "GET /nothing HTTP/1.1\r\n\r\n", 404,
        R"j({"message":"no such resource","exception":)j"
@@ -599,8 +599,9 @@ TEST_F(ServerTest, WorkspaceWrongMethodFollowsItsCodeMapping) {
   HttpReply r = client_->Request("DELETE", "/api/v2/me", "");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.headers["allow"], "GET, POST");
-  EXPECT_EQ(r.body,
-            R"({"statusCode":2,"statusMessage":"method DELETE is not allowed here; allowed: GET, POST"})");
+  EXPECT_EQ(
+      r.body,
+      R"({"statusCode":2,"statusMessage":"method DELETE is not allowed here; allowed: GET, POST"})");
 }
 
 TEST_F(ServerTest, NumbersRoundTripAndFilterInPlainDecimal) {

@@ -15,8 +15,12 @@ cs=$url/genesys/1/cs
 # CONTEXTD_KEY: the API key to send (the server started here runs without keys).
 curl() { command curl -H 'Content-Type: application/json' ${CONTEXTD_KEY:+-H "X-Api-Key: $CONTEXTD_KEY"} "$@"; }
 
-expect() {  # expect NAME ACTUAL PATTERN
+expect() {  # expect NAME ACTUAL PATTERN: ACTUAL contains PATTERN
   if [[ "$2" != *"$3"* ]]; then echo "FAIL $1: got $2, want $3"; exit 1; fi
+  echo "ok $1"
+}
+same() {  # same NAME ACTUAL WANT: ACTUAL is exactly WANT
+  if [[ "$2" != "$3" ]]; then echo "FAIL $1: got $2, want exactly $3"; exit 1; fi
   echo "ok $1"
 }
 
@@ -28,22 +32,22 @@ state=$(curl -sS -X POST "$cs/services/$id/states/start" -d '{"state_type":"InQu
 expect state "$state" '"state_id":0'
 
 found=$(curl -sS "$cs/services/anonymous/408-832-7799/active?active_states=true")
-expect callback "$found" "\"service_id\":$id"
+expect callback "$found" "\"service_id\":$id,"
 expect callback-state "$found" '"active_states":[{"state_id":0,"state_type":"InQueue"'
 
 assoc=$(curl -sS -X POST "$cs/customers/ABC1234/services/$id")
 expect associate "$assoc" '"customer_id":"ABC1234"'
-expect anonymous-empty "$(curl -sS "$cs/services/anonymous/408-832-7799/active")" '[]'
+same anonymous-empty "$(curl -sS "$cs/services/anonymous/408-832-7799/active")" '[]'
 expect customer "$(curl -sS "$cs/customers/ABC1234/services/active?active_states=true")" \
-  "\"service_id\":$id"
+  "\"service_id\":$id,"
 
 code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$cs/services/$id/end" -d '{"disposition":"Sold"}')
 expect complete "$code" 204
 expect history "$(curl -sS "$cs/customers/ABC1234/services/completed")" '"disposition":"Sold"'
 since=$(date -u -d '1 hour ago' +%FT%TZ)
 expect started-since "$(curl -sS "$cs/customers/ABC1234/services/completed?started_from=$since")" \
-  "\"service_id\":$id"
-expect started-before "$(curl -sS "$cs/customers/ABC1234/services/completed?started_to=$since")" '[]'
+  "\"service_id\":$id,"
+same started-before "$(curl -sS "$cs/customers/ABC1234/services/completed?started_to=$since")" '[]'
 if [ -z "${CONTEXTD_URL:-}" ]; then  # a request outside the contract: not sent via a validating proxy
   bad=$(curl -sS -w ' %{http_code}' "$cs/customers/ABC1234/services?active_states=maybe")
   expect bad-boolean "$bad" '400'

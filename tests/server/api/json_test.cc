@@ -25,7 +25,8 @@ TEST(JsonTest, RefusesDuplicateKeysInObjectsOfAnySize) {
     for (int dup_of : {0, keys - 1}) {
       SCOPED_TRACE(std::to_string(keys) + " keys, duplicate of key " + std::to_string(dup_of));
       std::string text = "{";
-      for (int i = 0; i < keys; ++i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+      for (int i = 0; i < keys; ++i)
+        text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
       ASSERT_TRUE(ParseJson(text.substr(0, text.size() - 1) + "}").ok());
       text += "\"k" + std::to_string(dup_of) + "\":0}";
       absl::StatusOr<Value> v = ParseJson(text);
@@ -151,8 +152,7 @@ TEST(JsonTest, TextMembersFollowTheirRule) {
 TEST(JsonTest, ObjectMembersNameWhatMustBeAnObject) {
   absl::StatusOr<const storage::Fields*> members = ObjectMembers(Value::String("x"), "data");
   EXPECT_EQ(members.status().message(), "data must be a JSON object");
-  EXPECT_EQ(ObjectMembers(Value::Int(1)).status().message(),
-            "request body must be a JSON object");
+  EXPECT_EQ(ObjectMembers(Value::Int(1)).status().message(), "request body must be a JSON object");
 }
 
 }  // namespace

@@ -71,6 +71,16 @@ TEST(Http1Test, Headers) {
   EXPECT_EQ(HeadersStatus("Expect: something", &h7), 417);
   EXPECT_EQ(HeadersStatus("Bad Name: x", &h8), 400);
   EXPECT_EQ(HeadersStatus("no colon", &h9), 400);
+  // RFC 9112: obs-fold (a line starting with white space) and a bare CR or LF inside a line
+  // are refused, never read as a line break that hides a header from this parser.
+  for (const std::string& block :
+       {std::string("Host: x\r\n folded"), std::string("Host: x\r\n\tfolded"),
+        std::string("Host: x\nX-Api-Key: k"), std::string("Host: x\rX-Api-Key: k"),
+        std::string("Host: x\0y", 9)}) {
+    SCOPED_TRACE(block);
+    RequestHead bad;
+    EXPECT_EQ(HeadersStatus(block, &bad), 400);
+  }
   RequestHead tenants, long_tenant;
   EXPECT_EQ(HeadersStatus("ContactCenterId: a\r\nContactCenterId: a", &tenants), 400);
   EXPECT_EQ(HeadersStatus("ContactCenterId: " + std::string(kMaxTenantBytes + 1, 't'),

@@ -10,7 +10,7 @@ TEST(UriTest, SplitsAndDecodesPathAndQuery) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(t->segments,
             (std::vector<std::string>{"genesys", "1", "cs", "customers", "a+b+c", "services"}));
-  query::Params want = {{"x", "1 2"}, {"y", "&="}, {"flag", ""}, {"", "v"}};
+  std::vector<std::pair<std::string, std::string>> want = {{"x", "1 2"}, {"y", "&="}, {"flag", ""}, {"", "v"}};
   EXPECT_EQ(t->params, want);
 }
 
