@@ -31,6 +31,7 @@ trap cleanup EXIT
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
 
+mkdir -p "$work/data"
 "$a_build/bench/datagen" --services="$scale" --customers="$customers" --keys="$keys" \
   --end-ms="$end_ms" "$work/data" >/dev/null 2>&1
 declare -A port pid

@@ -1,9 +1,9 @@
 #include "query/service_query.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
+#include "query/text.h"
 #include "query/timestamp.h"
 #include "storage/status_macros.h"
 
@@ -36,10 +36,8 @@ absl::Status RejectRepeats(const Params& params) {
 }
 
 absl::StatusOr<bool> ParseBool(std::string_view name, std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "true") return true;
-  if (lower == "false") return false;
+  if (EqualsIgnoreCase(text, "true")) return true;
+  if (EqualsIgnoreCase(text, "false")) return false;
   return BadParam(name, "expected true or false, got '" + std::string(text) + "'");
 }
 

@@ -199,7 +199,7 @@ struct Tenant {
   std::string name;  // "" is the default tenant
   bool configured = false;
   std::list<Svc> services;  // in the order started: replays pick the same ones whatever their ids
-  int64_t first_id = 0;     // the first id it handed out
+  int64_t first_id = 0;     // the lowest id it handed out
   int64_t last_id = 0;      // the highest id it handed out
   std::vector<int64_t> deleted;
 
@@ -859,7 +859,8 @@ class ModelTest : public ServerTest {
     // Never reused, also not after delete or restart; counted per tenant.
     ASSERT_GT(m.id, ids_above) << "tenant '" << t.name << "' handed out an old id";
     ASSERT_EQ(t.Find(m.id), nullptr);
-    if (t.first_id == 0) t.first_id = m.id;
+    // The lowest: a burst's replies are adopted in job order, not in the order ids were given.
+    t.first_id = t.first_id == 0 ? m.id : std::min(t.first_id, m.id);
     t.last_id = std::max(t.last_id, m.id);
     Use(m.started.ms);
     ASSERT_EQ(Canon(*parsed), Canon(ServiceJson(m, FullResource()))) << "start reply";
