@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# bench/ab.sh BUILD_A BUILD_B: an A/B of two builds' read path on the same data, for a change
-# that must not cost CPU. Both servers run at once on one data set (each imports it with its
+# bench/ab.sh BUILD_A BUILD_B: an A/B of two builds on the same data, for a change that must not
+# cost CPU: the read mix of bench/run.sh, or with WORKLOAD=writes its durable lifecycle writes
+# (--sync=always). Both servers run at once on one data set (each imports it with its
 # own binary); their read runs alternate A B B A ... so that the machine's drift hits both
 # alike. Per run: requests served (replies below 400 only; any error fails) and the server's
 # CPU per request from /proc. Prints the per-round figures, the medians, and B/A as the median
 # of the per-pair ratios.
-# Environment: SCALE (services, default 1000000), ROUNDS (pairs, default 4), DURATION (seconds
-# per run, default 10), CONNS (default 32).
+# Environment: WORKLOAD (reads or writes, default reads), SCALE (services, default 1000000),
+# ROUNDS (pairs, default 4), DURATION (seconds per run, default 10), CONNS (default 32).
 set -euo pipefail
 
 a_build=$(cd "$1" && pwd)
@@ -16,6 +17,7 @@ scale=${SCALE:-1000000}
 rounds=${ROUNDS:-4}
 duration=${DURATION:-10}
 conns=${CONNS:-32}
+workload=${WORKLOAD:-reads}
 customers=$((scale / 10))
 keys=$((scale / 5))
 end_ms=1767225600000  # as bench/run.sh: the data set's "now"
@@ -48,11 +50,16 @@ for side in A B; do
     -- "$customers" "$keys" "$end_ms" 2 >/dev/null
 done
 
-run() {  # SIDE: one read run; prints "rps cpu_us_per_request"
+case $workload in
+  reads) script=(-s "$load/reads.lua") script_args=(-- "$customers" "$keys" "$end_ms" 0) ;;
+  writes) script=(-s "$load/writes.lua") script_args=() ;;
+  *) echo "WORKLOAD must be reads or writes" >&2; exit 2 ;;
+esac
+run() {  # SIDE: one run of the workload; prints "rps cpu_us_per_request"
   local side=$1 before after result
   before=$(tree_ticks "${pid[$side]}")
   result=$(BENCH_SAMPLE=$work/sample wrk -t2 -c"$conns" -d"$duration"s --timeout 5s \
-    -s "$load/reads.lua" "http://127.0.0.1:${port[$side]}" -- "$customers" "$keys" "$end_ms" 0 |
+    "${script[@]}" "http://127.0.0.1:${port[$side]}" "${script_args[@]}" |
     sed -n 's/^RESULT //p')
   after=$(tree_ticks "${pid[$side]}")
   python3 -c "
@@ -64,7 +71,7 @@ print(r['rps'], round((int(sys.argv[3]) - int(sys.argv[2])) * tick_us / r['ok'],
     "$result" "$before" "$after"
 }
 
-echo "round  A req/s  A CPU us/req  B req/s  B CPU us/req"
+echo "$workload; round  A req/s  A CPU us/req  B req/s  B CPU us/req"
 results=()
 for ((i = 1; i <= rounds; i++)); do
   order="A B"
