@@ -158,6 +158,12 @@ std::optional<HeadError> ParseHeaders(std::string_view block, size_t max_body, R
       if (value.size() > kMaxTenantBytes) return HeadError{400, "ContactCenterId header too long"};
       head->tenant = std::string(value);
     } else {
+      if (query::EqualsIgnoreCase(name, "Host")) {
+        // RFC 9112 3.2: a request with more than one Host field line is a 400.
+        for (const auto& header : head->headers) {
+          if (header.first == "host") return HeadError{400, "Host header given more than once"};
+        }
+      }
       for (std::string_view passed : kPassedHeaders) {
         if (query::EqualsIgnoreCase(name, passed)) head->headers.emplace_back(passed, value);
       }

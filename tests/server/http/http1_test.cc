@@ -81,6 +81,8 @@ TEST(Http1Test, Headers) {
     RequestHead bad;
     EXPECT_EQ(HeadersStatus(block, &bad), 400);
   }
+  RequestHead hosts;  // RFC 9112 3.2
+  EXPECT_EQ(HeadersStatus("Host: a\r\nX-Api-Key: k\r\nhost: b", &hosts), 400);
   RequestHead tenants, long_tenant;
   EXPECT_EQ(HeadersStatus("ContactCenterId: a\r\nContactCenterId: a", &tenants), 400);
   EXPECT_EQ(HeadersStatus("ContactCenterId: " + std::string(kMaxTenantBytes + 1, 't'),
