@@ -14,6 +14,7 @@
 //   workspace           Workspace users 'u' and work items 'i', API keys 'k', tenants 't'
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,9 @@ class RocksDbStore final : public Store {
   absl::StatusOr<IntegrityReport> CheckIntegrity() override;  // rocksdb_integrity.cc
 
  private:
+  // FromRocksDb for the status of a write or a WAL sync, keeping write_error_.
+  absl::Status Written(const rocksdb::Status& s);
+
   static constexpr size_t kStripes = 1024;
 
   class OwnerLocks;
@@ -144,6 +148,9 @@ class RocksDbStore final : public Store {
   // Every write but the synced ones (id limits, access records) goes through these; the WAL
   // is never disabled, so Sync covers them all.
   rocksdb::WriteOptions write_options_;
+  // Set by a write or WAL sync that failed with an I/O error, cleared by the next that
+  // succeeds: the store cannot make writes durable now (StoreStats::write_error).
+  std::atomic<bool> write_error_{false};
   std::mutex ids_mu_;  // guards the two maps (each counter has its own lock)
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> service_ids_;      // by tenant
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant

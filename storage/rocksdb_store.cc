@@ -124,7 +124,7 @@ absl::StatusOr<Service> RocksDbStore::Create(std::string_view tenant, Service se
   for (const IndexEntry& e : IndexEntriesOf(tenant, service)) {
     RETURN_IF_ERROR(FromRocksDb(batch.Put(index(), e.key, e.value)));
   }
-  RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
+  RETURN_IF_ERROR(Written(db_->Write(write_options_, &batch)));
   return service;
 }
 
@@ -167,7 +167,7 @@ absl::StatusOr<Service> RocksDbStore::Update(std::string_view tenant, uint64_t s
   }
   RETURN_IF_ERROR(
       FromRocksDb(batch.Put(services(), ServiceKey(tenant, service_id), EncodeService(after))));
-  RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
+  RETURN_IF_ERROR(Written(db_->Write(write_options_, &batch)));
   return after;
 }
 
@@ -182,11 +182,11 @@ absl::Status RocksDbStore::Delete(std::string_view tenant, uint64_t service_id) 
   std::optional<ActiveEntry> active = ActiveEntryOf(tenant, before);
   OwnerLocks locks(this, active ? &active->record_key : nullptr, nullptr);
   RETURN_IF_ERROR(MoveActive(active ? &*active : nullptr, nullptr, &batch));
-  return FromRocksDb(db_->Write(write_options_, &batch));
+  return Written(db_->Write(write_options_, &batch));
 }
 
 // Every family is in db_ and shares its WAL (rocksdb_internal.h), so this one sync covers all.
-absl::Status RocksDbStore::Sync() { return FromRocksDb(db_->SyncWAL()); }
+absl::Status RocksDbStore::Sync() { return Written(db_->SyncWAL()); }
 
 absl::StatusOr<std::vector<Interaction>> RocksDbStore::Append(std::string_view tenant,
                                                               std::vector<Interaction> records) {
@@ -203,7 +203,7 @@ absl::StatusOr<std::vector<Interaction>> RocksDbStore::Append(std::string_view t
       RETURN_IF_ERROR(FromRocksDb(batch.Put(interaction_index(), key, bytes)));
     }
   }
-  RETURN_IF_ERROR(FromRocksDb(db_->Write(write_options_, &batch)));
+  RETURN_IF_ERROR(Written(db_->Write(write_options_, &batch)));
   return records;
 }
 
@@ -234,12 +234,12 @@ absl::StatusOr<std::optional<CustomerKeys>> RocksDbStore::GetCustomerKeys(
 
 absl::Status RocksDbStore::PutCustomerKeys(std::string_view tenant, std::string_view customer_id,
                                            const CustomerKeys& keys) {
-  return FromRocksDb(db_->Put(write_options_, meta(), CustomerKeysKey(tenant, customer_id),
+  return Written(db_->Put(write_options_, meta(), CustomerKeysKey(tenant, customer_id),
                               EncodeCustomerKeys(keys)));
 }
 
 absl::Status RocksDbStore::PutUser(std::string_view tenant, const User& user) {
-  return FromRocksDb(db_->Put(write_options_, workspace(),
+  return Written(db_->Put(write_options_, workspace(),
                               WorkspaceKey('u', tenant, user.user_name), EncodeUser(user)));
 }
 
@@ -248,7 +248,7 @@ absl::StatusOr<std::vector<std::pair<std::string, User>>> RocksDbStore::ListUser
 }
 
 absl::Status RocksDbStore::PutWorkItem(std::string_view tenant, const WorkItem& item) {
-  return FromRocksDb(db_->Put(write_options_, workspace(), WorkspaceKey('i', tenant, item.id),
+  return Written(db_->Put(write_options_, workspace(), WorkspaceKey('i', tenant, item.id),
                               EncodeWorkItem(item)));
 }
 
@@ -259,7 +259,7 @@ absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> RocksDbStore::List
 // Access records live in the workspace family under their own kinds: 'k' API keys (by id),
 // 't' tenants (by name).
 absl::Status RocksDbStore::PutApiKey(const ApiKey& key) {
-  return FromRocksDb(
+  return Written(
       db_->Put(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id), EncodeApiKey(key)));
 }
 
@@ -271,7 +271,7 @@ absl::StatusOr<std::vector<ApiKey>> RocksDbStore::ListApiKeys() {
 }
 
 absl::Status RocksDbStore::PutTenant(const Tenant& tenant) {
-  return FromRocksDb(db_->Put(SyncedWrite(), workspace(), WorkspaceKey('t', tenant.name, ""),
+  return Written(db_->Put(SyncedWrite(), workspace(), WorkspaceKey('t', tenant.name, ""),
                               EncodeTenant(tenant)));
 }
 
@@ -282,8 +282,18 @@ absl::StatusOr<std::vector<Tenant>> RocksDbStore::ListTenants() {
   return out;
 }
 
+absl::Status RocksDbStore::Written(const rocksdb::Status& s) {
+  if (s.ok()) {
+    write_error_.store(false, std::memory_order_relaxed);
+  } else if (s.IsIOError()) {  // NoSpace is an IOError too
+    write_error_.store(true, std::memory_order_relaxed);
+  }
+  return FromRocksDb(s);
+}
+
 absl::StatusOr<StoreStats> RocksDbStore::Stats() {
   StoreStats out;
+  out.write_error = write_error_.load(std::memory_order_relaxed);
   rocksdb::Statistics* stats = db_->GetOptions().statistics.get();
   if (stats != nullptr) {
     out.block_cache_hits = stats->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
@@ -394,7 +404,7 @@ absl::StatusOr<uint64_t> RocksDbStore::TakeIds(IdCounter& counter, uint64_t n) {
 absl::Status RocksDbStore::PersistIdLimit(IdCounter& counter, uint64_t limit) {
   std::string value;
   AppendBigEndian64(limit, &value);
-  RETURN_IF_ERROR(FromRocksDb(db_->Put(SyncedWrite(), meta(), counter.key, value)));
+  RETURN_IF_ERROR(Written(db_->Put(SyncedWrite(), meta(), counter.key, value)));
   counter.limit = limit;
   return absl::OkStatus();
 }

@@ -18,6 +18,9 @@ struct StoreStats {
   uint64_t live_sst_bytes = 0;
   uint64_t write_stall_micros = 0;  // time writes were delayed or stopped, since open
   bool writes_stopped = false;
+  // The last write or WAL sync failed with an I/O error (a failed fsync, a full disk), and
+  // none has succeeded since: writes cannot be made durable now.
+  bool write_error = false;
 };
 
 // What an integrity check found: every record decodes, every index entry matches a record

@@ -33,12 +33,16 @@ ApiResponse UiIndex(Probes&, const Call&) { return UiFile("index.html"); }
 
 ApiResponse UiAssetFile(Probes&, const Call& c) { return UiFile(c.captures[0]); }
 
-// GET /ready: 200 while the store answers and the server is not stopping, else 503.
+// GET /ready: 200 while the store answers and can make writes durable and the server is not
+// stopping, else 503.
 ApiResponse Ready(Probes& p, const Call& c) {
   if (p.shutting_down()) return ErrorReply(c.dialect, absl::UnavailableError("shutting down"));
   if (p.store() != nullptr) {
     absl::StatusOr<storage::StoreStats> stats = p.store()->Stats();
     if (!stats.ok()) return ErrorReply(c.dialect, absl::UnavailableError("store not ready"));
+    if (stats->write_error) {
+      return ErrorReply(c.dialect, absl::UnavailableError("writes cannot be made durable"));
+    }
   }
   return Json(200, R"({"status":"ready"})");
 }

@@ -1,8 +1,9 @@
 #pragma once
 
 // The routes about the server itself, in the native dialect: GET /health (alive), GET /ready
-// (the store answers and the server is not stopping), GET /metrics (Prometheus text),
-// GET/POST /contextd/v1/latency (per-route server-side latency), and the /ui/ page's files.
+// (the store answers and can make writes durable, and the server is not stopping),
+// GET /metrics (Prometheus text), GET/POST /contextd/v1/latency (per-route server-side
+// latency), and the /ui/ page's files.
 
 #include <atomic>
 #include <functional>

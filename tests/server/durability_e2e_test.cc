@@ -161,6 +161,8 @@ TEST_F(DurabilityTest, AFailedWalSyncIsA503InEveryDialectAndNeverAnAcknowledgeme
     HttpReply refused = again.Request("POST", w.path, w.body, headers);
     EXPECT_EQ(refused.status, 503) << refused.body;
     EXPECT_EQ(refused.body, w.dialect_503);
+    // Not ready while writes cannot be made durable: a load balancer takes the node out.
+    EXPECT_EQ(again.Get("/ready").status, 503);
 
     // Fault cleared: the process still serves reads; writes come back with a restart (the
     // store keeps refusing them until then), which finds the data directory consistent.
@@ -175,6 +177,7 @@ TEST_F(DurabilityTest, AFailedWalSyncIsA503InEveryDialectAndNeverAnAcknowledgeme
     }
     HttpReply after = client_->Request("POST", w.path, w.body, headers);
     EXPECT_EQ(after.status, w.ok_status) << after.body;
+    EXPECT_EQ(client_->Get("/ready").status, 200);
     server_->Stop();
     const std::string check =
         std::string(CONTEXTD_BINARY) + " check --data-dir " + data.path() + " >/dev/null";
