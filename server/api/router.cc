@@ -146,9 +146,12 @@ size_t Api::MaxBodyBytes(std::string_view method, std::string_view target,
   return std::min(kNoBody, server_max);
 }
 
-ApiResponse Api::TransportError(std::string_view target, int http_status,
+ApiResponse Api::TransportError(int route, std::string_view target, int http_status,
                                 std::string_view message) const {
-  return ErrorReply(DialectOfTarget(target), ProtocolError(http_status, message));
+  const Dialect& d = route >= 0 && static_cast<size_t>(route) < routes_.size()
+                         ? *routes_[static_cast<size_t>(route)].route.dialect
+                         : DialectOfTarget(target);
+  return ErrorReply(d, ProtocolError(http_status, message));
 }
 
 std::string_view Api::RouteName(int route) const {
@@ -163,18 +166,19 @@ std::vector<std::string> Api::RouteNames() const {
 }
 
 ApiResponse Api::Handle(const ApiRequest& request) {
-  const Dialect* dialect = &DialectOfTarget(request.target);  // then the route's
+  const Dialect* dialect = nullptr;  // the matched route's; the path's is looked up on failure
   try {
     absl::StatusOr<server::Target> target = ParseTarget(request.target);
-    if (!target.ok()) return ErrorReply(*dialect, target.status());
+    if (!target.ok()) return ErrorReply(DialectOfTarget(request.target), target.status());
     bool known_path = false;
     std::string allow;
     const Compiled* best = Match(request.method, target->segments, &known_path, &allow);
     if (best == nullptr) {
-      if (!known_path) return ErrorReply(*dialect, ProtocolError(404, "no such resource"));
+      const Dialect& of_path = DialectOfTarget(request.target);
+      if (!known_path) return ErrorReply(of_path, ProtocolError(404, "no such resource"));
       ApiResponse r =
-          ErrorReply(*dialect, ProtocolError(405, "method " + std::string(request.method) +
-                                                      " is not allowed here; allowed: " + allow));
+          ErrorReply(of_path, ProtocolError(405, "method " + std::string(request.method) +
+                                                     " is not allowed here; allowed: " + allow));
       r.allow = std::move(allow);
       return r;
     }
@@ -198,7 +202,8 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     reply.wrote = route.rules.writes && reply.status < 300;
     return reply;
   } catch (const std::exception& e) {
-    return ErrorReply(*dialect, absl::InternalError(e.what()));
+    return ErrorReply(dialect != nullptr ? *dialect : DialectOfTarget(request.target),
+                      absl::InternalError(e.what()));
   }
 }
 

@@ -39,7 +39,7 @@ class Api : public RequestHandler {
   // (kEvent), `server_max` (kBulk); never above `server_max`.
   size_t MaxBodyBytes(std::string_view method, std::string_view target,
                       size_t server_max) const override;
-  ApiResponse TransportError(std::string_view target, int http_status,
+  ApiResponse TransportError(int route, std::string_view target, int http_status,
                              std::string_view message) const override;
   std::string_view RouteName(int route) const override;
   void SetShuttingDown() override {

@@ -74,8 +74,9 @@ class RequestHandler {
 
   // The reply for a failure the transport meets itself, before or after Handle (a framing
   // error 400, a body over the limit 413, a write that could not be made durable 503), in
-  // the shape of the API that `target` ("" when unknown) belongs to.
-  virtual ApiResponse TransportError(std::string_view target, int http_status,
+  // the shape of the API of `route` (ApiResponse::route, after Handle), else of the API that
+  // `target` ("" when unknown) belongs to.
+  virtual ApiResponse TransportError(int route, std::string_view target, int http_status,
                                      std::string_view message) const = 0;
 
   // "METHOD pattern" of route `route` (ApiResponse::route), or "" for -1.

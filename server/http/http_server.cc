@@ -44,7 +44,6 @@ struct Trace {
   std::string request_id;
   std::string method;
   std::string tenant;
-  std::string target;  // for a transport error reply in the route's dialect
 };
 using TraceRef = std::shared_ptr<const Trace>;
 
@@ -352,7 +351,6 @@ class Handler final : public Http::Handler {
                                          .count();
     trace->request_id = RequestId(request.Header("x-request-id"));
     trace->method = head.method;
-    trace->target = head.target;
     trace->tenant = head.tenant.value_or("");
     ApiResponse reply = api_->Handle(request);
 
@@ -429,7 +427,7 @@ class Handler final : public Http::Handler {
     latencies_->Begin();
     auto trace = std::make_shared<Trace>();
     trace->request_id = RequestId("");
-    Respond(peer, conn, version, api_->TransportError(target, err.status, err.message),
+    Respond(peer, conn, version, api_->TransportError(-1, target, err.status, err.message),
             /*close=*/true, /*head_only=*/false,
             /*needs_sync=*/false, std::move(trace));
   }
@@ -463,7 +461,7 @@ class Handler final : public Http::Handler {
                synced.ok()
                    ? WireReply(version, reply, close, head_only)
                    : WireReply(version,
-                               telemetry.api->TransportError(trace->target, 503,
+                               telemetry.api->TransportError(reply.route, "", 503,
                                                              "the write could not be made durable"),
                                true, head_only);
            Record(telemetry, *trace, reply.route, synced.ok() ? reply.status : 503);
