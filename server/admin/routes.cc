@@ -14,11 +14,6 @@ namespace {
 
 using storage::Value;
 
-absl::StatusOr<query::Access*> AccessOf(query::Access* access) {
-  if (access == nullptr) return absl::UnavailableError("access control is not set up");
-  return access;
-}
-
 // A key as listed: never its secret or digest.
 void WriteKey(JsonWriter& w, const storage::ApiKey& k, const std::string* key = nullptr) {
   w.BeginObject();
@@ -62,9 +57,8 @@ absl::StatusOr<std::string> StringField(const Value& v, std::string_view name) {
   return Text(v, name, TextRule{Naming::kQuoted, 1024});
 }
 
-ApiResponse CreateKey(query::Access* access, const Call& c) {
+ApiResponse CreateKey(query::Access& access, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(query::Access * access, AccessOf(access));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, Body(c, true));
     ASSIGN_OR_RETURN(const storage::Fields* members, ObjectMembers(body));
@@ -85,8 +79,8 @@ ApiResponse CreateKey(query::Access* access, const Call& c) {
       }
     }
     if (!role) return MemberError(Naming::kQuoted, "role", "required");
-    ASSIGN_OR_RETURN(query::NewKey created, access->CreateKey(*role, std::move(tenant),
-                                                              std::move(name), c.request.now_ms));
+    ASSIGN_OR_RETURN(query::NewKey created,
+                     access.CreateKey(*role, std::move(tenant), std::move(name), c.request.now_ms));
     std::string out;
     JsonWriter w(&out);
     WriteKey(w, created.record, &created.key);
@@ -94,24 +88,22 @@ ApiResponse CreateKey(query::Access* access, const Call& c) {
   });
 }
 
-ApiResponse ListKeys(query::Access* access, const Call& c) {
+ApiResponse ListKeys(query::Access& access, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(query::Access * access, AccessOf(access));
     RETURN_IF_ERROR(NoParams(c));
     std::string out;
     JsonWriter w(&out);
     w.BeginArray();
-    for (const storage::ApiKey& k : access->Keys()) WriteKey(w, k);
+    for (const storage::ApiKey& k : access.Keys()) WriteKey(w, k);
     w.EndArray();
     return Json(200, std::move(out));
   });
 }
 
-ApiResponse RevokeKey(query::Access* access, const Call& c) {
+ApiResponse RevokeKey(query::Access& access, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(query::Access * access, AccessOf(access));
     RETURN_IF_ERROR(NoParams(c));
-    ASSIGN_OR_RETURN(storage::ApiKey revoked, access->RevokeKey(c.captures[0], c.request.now_ms));
+    ASSIGN_OR_RETURN(storage::ApiKey revoked, access.RevokeKey(c.captures[0], c.request.now_ms));
     std::string out;
     JsonWriter w(&out);
     WriteKey(w, revoked);
@@ -119,9 +111,8 @@ ApiResponse RevokeKey(query::Access* access, const Call& c) {
   });
 }
 
-ApiResponse CreateTenant(query::Access* access, const Call& c) {
+ApiResponse CreateTenant(query::Access& access, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(query::Access * access, AccessOf(access));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, Body(c, true));
     ASSIGN_OR_RETURN(const storage::Fields* members, ObjectMembers(body));
@@ -131,7 +122,7 @@ ApiResponse CreateTenant(query::Access* access, const Call& c) {
       ASSIGN_OR_RETURN(name, StringField(v, field));
     }
     if (!name) return MemberError(Naming::kQuoted, "name", "required");
-    ASSIGN_OR_RETURN(storage::Tenant t, access->CreateTenant(std::move(*name), c.request.now_ms));
+    ASSIGN_OR_RETURN(storage::Tenant t, access.CreateTenant(std::move(*name), c.request.now_ms));
     std::string out;
     JsonWriter w(&out);
     WriteTenant(w, t);
@@ -139,14 +130,13 @@ ApiResponse CreateTenant(query::Access* access, const Call& c) {
   });
 }
 
-ApiResponse ListTenants(query::Access* access, const Call& c) {
+ApiResponse ListTenants(query::Access& access, const Call& c) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(query::Access * access, AccessOf(access));
     RETURN_IF_ERROR(NoParams(c));
     std::string out;
     JsonWriter w(&out);
     w.BeginArray();
-    for (const storage::Tenant& t : access->Tenants()) WriteTenant(w, t);
+    for (const storage::Tenant& t : access.Tenants()) WriteTenant(w, t);
     w.EndArray();
     return Json(200, std::move(out));
   });
@@ -156,9 +146,7 @@ ApiResponse ListTenants(query::Access* access, const Call& c) {
 
 std::vector<Route> AdminRoutes(query::Access* access) {
   const std::string native = "/contextd/v1";
-  auto h = [access](ApiResponse (*fn)(query::Access*, const Call&)) -> Handler {
-    return [access, fn](const Call& c) { return fn(access, c); };
-  };
+  auto h = [access](ApiResponse (*fn)(query::Access&, const Call&)) { return Bind(access, fn); };
   const Dialect* n = &kNativeDialect;
   return {
       {"POST", native + "/keys", h(CreateKey), n, kAdminWrite},
