@@ -3,6 +3,7 @@
 // The service put together: every dialect's route rows behind one router, with the probes
 // and the per-route latencies. main.cc and the API fuzzer build it; tests list its routes.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,10 @@ class App {
 
   Api& api() { return *api_; }
   RouteLatencies& latencies() { return *latencies_; }
+  // One more gauge of /metrics (Probes::AddGauge); before serving.
+  void AddGauge(std::string name, std::string help, std::function<double()> value) {
+    probes_.AddGauge(std::move(name), std::move(help), std::move(value));
+  }
 
   // "METHOD pattern" of every route, as ApiResponse::route indexes them.
   static std::vector<std::string> RouteNames();

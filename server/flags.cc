@@ -35,6 +35,10 @@ with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command 
                          none: acknowledged at once, never fsynced by contextd (a machine
                            crash may lose the last seconds; a process crash loses nothing)
   --max-body-bytes=N     largest accepted request body (default 1048576)
+  --max-connections=N    connections served at once; more are answered 503 and closed
+                           (default: the fd limit, raised to its hard limit, less 1024)
+  --idle-timeout-s=N     close a connection idle this long, or whose client reads none of
+                           its replies this long (default 75)
   --log-level=LEVEL      debug|info|warn|error|off (default info: one JSON line per request
                            on stderr)
   --lcm-time-zone=ZONE   IANA zone of LCM GetCustomerJourney times (default UTC)
@@ -63,7 +67,8 @@ namespace {
 constexpr const char* kFlagNames[] = {
     "address",        "port",           "data-dir",      "threads",   "sync",
     "max-body-bytes", "log-level",      "lcm-time-zone", "admin",     "csrf",
-    "session-idle-s", "cometd-hold-ms", "fixed-now",     "admin-key", "no-auth"};
+    "session-idle-s", "cometd-hold-ms", "fixed-now",     "admin-key", "no-auth",
+    "max-connections", "idle-timeout-s"};
 
 // "--name=value" for each flag set in the environment, to be parsed before the command line.
 std::vector<std::string> EnvironmentArgs() {
@@ -122,6 +127,10 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
       flags->http.durability = Durability::kNone;
     } else if (name == "--max-body-bytes" && ParseNumber(value, uint64_t{1} << 30, &n) && n > 0) {
       flags->http.max_body_bytes = n;
+    } else if (name == "--max-connections" && ParseNumber(value, 1 << 24, &n) && n > 0) {
+      flags->http.max_connections = n;
+    } else if (name == "--idle-timeout-s" && ParseNumber(value, 86400, &n) && n > 0) {
+      flags->http.idle_timeout = std::chrono::seconds(n);
     } else if (name == "--admin" && value.find(':') != std::string_view::npos) {
       flags->admin = std::string(value);
     } else if (name == "--csrf") {

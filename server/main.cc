@@ -110,6 +110,19 @@ int main(int argc, char** argv) {
                                          {access->get(), flags.no_auth},
                                          {&workspace, &cometd, flags.csrf},
                                          store->get()});
+  contextd::server::ConnectionCounters connections;
+  flags.http.counters = &connections;
+  app->AddGauge("contextd_http_connections", "Connections being served.",
+                [&connections] { return static_cast<double>(connections.open.load()); });
+  app->AddGauge("contextd_http_connections_paused",
+                "Connections not read from while their unsent replies are over the bound.",
+                [&connections] { return static_cast<double>(connections.paused.load()); });
+  app->AddGauge("contextd_http_connections_refused_total",
+                "Connections refused at --max-connections.",
+                [&connections] { return static_cast<double>(connections.refused.load()); });
+  app->AddGauge("contextd_http_connections_overrun_total",
+                "Connections closed for sending while reading none of their replies.",
+                [&connections] { return static_cast<double>(connections.overrun.load()); });
   contextd::storage::Store* durable = store->get();
   contextd::server::HttpServer server(
       &app->api(), &app->latencies(), [durable] { return durable->Sync(); }, flags.http);

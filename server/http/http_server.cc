@@ -1,6 +1,9 @@
 #include "server/http/http_server.h"
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -73,10 +76,33 @@ std::string RequestId(std::string_view given) {
   return id;
 }
 
-// Per-connection framing state, kept on the Pistache peer.
+// Per-connection framing state, kept on the Pistache peer (it may outlive the peer a little,
+// in callbacks still running).
 struct ConnState {
+  ~ConnState() {
+    if (paused.load()) counters->paused.fetch_sub(1);
+    counters->open.fetch_sub(1);
+    if (orphan_fd >= 0) ::close(orphan_fd);
+  }
+
   Tcp::Transport* transport = nullptr;  // the event loop that owns the connection; not owned
+  ConnectionCounters* counters = nullptr;  // not owned; this connection is counted open in it
   std::atomic<int> pending{0};          // replies of this connection queued in the committer
+  // Bytes of this connection's replies not yet taken by its socket: queued in the committer
+  // (estimated) or in Pistache's write queue. Past kMaxUnsentReplyBytes the connection is
+  // `paused`: no further request of it is served (set and cleared on its event loop).
+  std::atomic<size_t> unsent{0};
+  std::atomic<bool> paused{false};
+  bool overrun = false;  // closed for sending too much while paused (event loop only)
+  // Runs on the event loop after a queued write of the connection completed: the handler
+  // resumes a paused connection there. Set when the connection is accepted.
+  std::function<void()> on_written;
+  // A client that half-closes (shuts down its sending side) still gets the replies of the
+  // requests it sent: when Pistache drops the connection on reading its end with replies
+  // still in the committer, the socket is kept open through this duplicate until they are
+  // sent. Guarded by fd_mu, which also orders it with the committer's sends.
+  std::mutex fd_mu;
+  int orphan_fd = -1;
   // Writes of this connection handed to Pistache's write queue and not yet completed. While
   // there are any, later replies queue behind them (Write below).
   std::atomic<int> queued{0};
@@ -128,16 +154,17 @@ std::string WireReply(Http::Version version, const ApiResponse& reply, bool clos
 // if `close` (the client's input is still read and dropped until it closes, so a client still
 // sending a refused body gets the reply rather than a reset).
 //
-// `on_loop`: the caller runs on the connection's event-loop thread (in onInput). Then, with
-// nothing of the connection queued, the bytes go straight to the socket: the hop through
-// Pistache 0.0.5's write queue (Transport::asyncWrite always enqueues, with an eventfd
-// wake-up and two epoll_ctl per reply) costs more CPU than the rest of an IVR read. What the
-// socket does not take at once, and every write from another thread, goes through the queue,
-// which writes in order.
+// `direct`: nothing else writes to the connection meanwhile: the caller runs on its event
+// loop (in onInput), or is the committer delivering one of its replies (while the committer
+// holds any, every reply of the connection goes through it, in order). Then, with nothing of
+// the connection queued, the bytes go straight to the socket: the hop through Pistache
+// 0.0.5's write queue (Transport::asyncWrite always enqueues, with an eventfd wake-up and two
+// epoll_ctl per reply) costs more CPU than the rest of an IVR read. What the socket does not
+// take at once, and every other write, goes through the queue, which writes in order.
 void Write(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn,
-           std::string bytes, bool close, bool on_loop) {
+           std::string bytes, bool close, bool direct) {
   size_t sent = 0;
-  if (on_loop && conn->queued.load() == 0) {
+  if (direct && conn->queued.load() == 0) {
     while (sent < bytes.size()) {
       const ssize_t n = ::send(peer->fd(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
       if (n >= 0) {
@@ -153,19 +180,73 @@ void Write(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnSta
       return;
     }
   }
+  std::string rest = bytes.substr(sent);
+  const size_t size = rest.size();
   conn->queued.fetch_add(1);
+  conn->unsent.fetch_add(size);
   std::weak_ptr<Tcp::Peer> weak = peer;
-  auto finished = [conn, weak, close] {
+  auto finished = [conn, weak, close, size] {  // on the connection's event loop
     conn->queued.fetch_sub(1);
+    conn->unsent.fetch_sub(size);
     if (close) {
       if (auto p = weak.lock()) ::shutdown(p->fd(), SHUT_WR);
     }
+    if (conn->on_written) conn->on_written();
   };
-  std::string rest = bytes.substr(sent);
-  const size_t size = rest.size();
   conn->transport->asyncWrite(peer->fd(), RawBuffer(std::move(rest), size))
       .then([finished](ssize_t) { finished(); }, [finished](std::exception_ptr&) { finished(); });
 }
+
+// Runs conn->on_written on the connection's event loop, from any thread: an empty write's
+// completion is the one way into Pistache 0.0.5's loop (its queue completes writes there).
+void PostWritten(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn) {
+  conn->transport->asyncWrite(peer->fd(), RawBuffer(std::string(), 0))
+      .then(
+          [conn](ssize_t) {
+            if (conn->on_written) conn->on_written();
+          },
+          [](std::exception_ptr&) {});
+}
+
+// Sends what a non-blocking socket takes at once (a reply to a client that half-closed).
+void SendNow(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return;
+    }
+  }
+}
+
+// Delivers a reply the committer held (`reserved` bytes of it were counted in conn->unsent
+// when it was queued): to the connection, or to its orphaned socket once the client
+// half-closed. Runs on the commit thread.
+void DeliverCommitted(const std::weak_ptr<Tcp::Peer>& weak, const std::shared_ptr<ConnState>& conn,
+                      std::string bytes, bool close, size_t reserved) {
+  std::shared_ptr<Tcp::Peer> p = weak.lock();
+  std::lock_guard<std::mutex> lock(conn->fd_mu);
+  if (conn->orphan_fd >= 0) {
+    SendNow(conn->orphan_fd, bytes);
+  } else if (p) {
+    Write(p, conn, std::move(bytes), close, /*direct=*/true);
+  }
+  conn->unsent.fetch_sub(reserved);
+  if (conn->pending.fetch_sub(1) == 1 && conn->orphan_fd >= 0) {
+    ::shutdown(conn->orphan_fd, SHUT_WR);
+    ::close(conn->orphan_fd);
+    conn->orphan_fd = -1;
+  }
+  if (p && conn->paused.load() && conn->unsent.load() <= kMaxUnsentReplyBytes / 2) {
+    PostWritten(p, conn);
+  }
+}
+
+// What a reply queued in the committer is counted as in conn->unsent until it is delivered.
+size_t ReservedBytes(const ApiResponse& reply) { return reply.body.size() + 256; }
 
 class Handler final : public Http::Handler {
  public:
@@ -173,13 +254,56 @@ class Handler final : public Http::Handler {
 
   // `committer` is null unless writes wait for their sync (Durability::kAlways).
   Handler(RequestHandler* api, RouteLatencies* latencies, RequestLog* log, size_t max_body,
-          Committer* committer, std::optional<int64_t> fixed_now_ms)
+          Committer* committer, std::optional<int64_t> fixed_now_ms, size_t max_connections,
+          ConnectionCounters* counters)
       : api_(api),
         latencies_(latencies),
         telemetry_{latencies, log, api},
         max_body_(max_body),
         committer_(committer),
-        fixed_now_ms_(fixed_now_ms) {}
+        fixed_now_ms_(fixed_now_ms),
+        max_connections_(max_connections),
+        counters_(counters) {}
+
+  // A new connection: counted, and refused at once (503, closed) over the limit. Accepting
+  // and closing keeps the listener from spinning on a full accept queue, and the limit is
+  // below the fd limit, so accept never fails with EMFILE.
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    // What Http::Handler::onConnection (private in Pistache 0.0.5) does: the parser only
+    // serves as the transport's request clock here (StartRequest).
+    peer->putData(ParserData, std::make_shared<Http::RequestParser>(getMaxRequestSize()));
+    auto conn = std::make_shared<ConnState>();
+    conn->transport = transport();
+    conn->counters = counters_;
+    const auto open = static_cast<size_t>(counters_->open.fetch_add(1) + 1);
+    std::weak_ptr<Tcp::Peer> weak = peer;
+    conn->on_written = [this, weak] {
+      if (std::shared_ptr<Tcp::Peer> p = weak.lock()) Written(p);
+    };
+    peer->putData(kConnKey, conn);
+    if (open > max_connections_) {
+      counters_->refused.fetch_add(1);
+      conn->discard = true;
+      ApiResponse reply =
+          api_->TransportError(-1, "", 503, "too many connections");
+      reply.headers.emplace_back("Retry-After", "1");
+      const std::string bytes = WireReply(Http::Version::Http11, reply, true, false);
+      SendNow(peer->fd(), bytes);
+      ::shutdown(peer->fd(), SHUT_RDWR);  // Pistache reads the end and drops the connection
+    }
+  }
+
+  // Pistache drops the connection: the client closed, or half-closed, its side. Replies
+  // still in the committer go to a duplicate of the socket (ConnState::orphan_fd).
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    std::shared_ptr<void> data = peer->tryGetData(kConnKey);
+    if (!data) return;
+    auto conn = std::static_pointer_cast<ConnState>(data);
+    std::lock_guard<std::mutex> lock(conn->fd_mu);
+    if (conn->pending.load() > 0 && conn->orphan_fd < 0 && !conn->overrun) {
+      conn->orphan_fd = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
+    }
+  }
 
   // Not reached: onInput below frames and dispatches every request itself. (Timeouts are
   // answered by Pistache's transport with a body-less 408 and never reach a handler.)
@@ -192,8 +316,18 @@ class Handler final : public Http::Handler {
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     std::shared_ptr<ConnState> conn = ConnOf(peer);
     if (conn->discard || conn->broken.load()) return;
+    conn->buf.append(buffer, len);
+    if (conn->paused.load()) {
+      if (conn->buf.size() > kMaxHeadBytes + max_body_ + kMaxUnreadInput) Overrun(peer, *conn);
+      return;
+    }
+    Drain(peer, conn);
+  }
+
+  // Serves the complete requests of conn->buf, in order, until one is incomplete or the
+  // connection's unsent replies pause it.
+  void Drain(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnState>& conn) {
     try {
-      conn->buf.append(buffer, len);
       while (!conn->discard && !conn->broken.load() && !conn->buf.empty()) {
         if (!conn->in_request) StartRequest(peer, *conn);
         if (!conn->head && !FrameHead(peer, conn)) return;
@@ -210,16 +344,52 @@ class Handler final : public Http::Handler {
         if (conn->discard) return;
         if (head.expect_continue && !conn->continue_sent && conn->pending.load() == 0 &&
             !complete) {
-          Write(peer, conn, "HTTP/1.1 100 Continue\r\n\r\n", /*close=*/false, /*on_loop=*/true);
+          Write(peer, conn, "HTTP/1.1 100 Continue\r\n\r\n", /*close=*/false, /*direct=*/true);
           conn->continue_sent = true;
         }
         if (!complete) return;
+        if (conn->unsent.load() > kMaxUnsentReplyBytes) {
+          Pause(peer, *conn);
+          return;
+        }
         Serve(peer, conn);
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "contextd: request framing failed: %s\n", e.what());
       Reject(peer, conn, {400, "malformed HTTP request"});
     }
+  }
+
+  // Stops serving the connection until its unsent replies drain. It counts as idle meanwhile:
+  // Pistache's idle timeout closes it when no reply of it completes for that long.
+  void Pause(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+    conn.paused.store(true);
+    counters_->paused.fetch_add(1);
+    peer->setIdle(true);
+    Http::Handler::getParser(peer)->reset();  // the idle clock
+  }
+
+  // A queued write of the connection completed (on its event loop): a paused connection
+  // resumes once its unsent replies are below half the bound, else its idle clock restarts.
+  void Written(const std::shared_ptr<Tcp::Peer>& peer) {
+    std::shared_ptr<ConnState> conn = ConnOf(peer);
+    if (!conn->paused.load()) return;
+    Http::Handler::getParser(peer)->reset();
+    if (conn->unsent.load() > kMaxUnsentReplyBytes / 2) return;
+    conn->paused.store(false);
+    counters_->paused.fetch_sub(1);
+    peer->setIdle(false);
+    Drain(peer, conn);
+  }
+
+  // A paused client kept sending: its connection is closed (reading the end makes Pistache
+  // drop it), with what it holds.
+  void Overrun(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+    counters_->overrun.fetch_add(1);
+    conn.overrun = true;
+    conn.discard = true;
+    std::string().swap(conn.buf);
+    ::shutdown(peer->fd(), SHUT_RDWR);
   }
 
   // Feeds the received part of a chunked body to the decoder; true once it is complete.
@@ -354,7 +524,8 @@ class Handler final : public Http::Handler {
     trace->tenant = head.tenant.value_or("");
     ApiResponse reply = api_->Handle(request);
 
-    if (reply.hold) {
+    const bool held = static_cast<bool>(reply.hold);
+    if (held) {
       Hold(peer, state, VersionOf(head), std::move(reply), head.close, std::move(trace));
     } else {
       const bool needs_sync = reply.wrote;
@@ -362,13 +533,16 @@ class Handler final : public Http::Handler {
               needs_sync, std::move(trace));
     }
     conn.buf.erase(0, head.head_bytes + wire_body_bytes);
+    if (conn.buf.empty() && conn.buf.capacity() > (64 << 10)) std::string().swap(conn.buf);
     conn.chunks.reset();
     conn.scanned = 0;
     conn.head.reset();
     conn.in_request = false;
     conn.continue_sent = false;
     if (head.close) conn.discard = true;
-    // Keep-alive idle time counts from the end of this request.
+    // Keep-alive idle time counts from the end of this request; a held request is still in
+    // progress (Pistache's request timeout bounds it).
+    peer->setIdle(!held);
     Http::Handler::getParser(peer)->reset();
   }
 
@@ -396,15 +570,14 @@ class Handler final : public Http::Handler {
         if (committer != nullptr && conn->pending.load() > 0) {
           // Earlier replies of the connection still wait for their sync: queue behind them.
           conn->pending.fetch_add(1);
-          committer->Enqueue(
-              {false, [bytes = std::move(bytes), close, weak, conn](const absl::Status&) mutable {
-                 if (std::shared_ptr<Tcp::Peer> q = weak.lock()) {
-                   Write(q, conn, std::move(bytes), close, /*on_loop=*/false);
-                 }
-                 conn->pending.fetch_sub(1);
-               }});
+          const size_t reserved = bytes.size();
+          conn->unsent.fetch_add(reserved);
+          committer->Enqueue({false, [bytes = std::move(bytes), close, weak, conn,
+                                      reserved](const absl::Status&) mutable {
+                                DeliverCommitted(weak, conn, std::move(bytes), close, reserved);
+                              }});
         } else {
-          Write(p, conn, std::move(bytes), close, /*on_loop=*/false);
+          Write(p, conn, std::move(bytes), close, /*direct=*/false);
         }
       }
       return true;
@@ -442,15 +615,16 @@ class Handler final : public Http::Handler {
     if (committer_ == nullptr || (!needs_sync && conn->pending.load() == 0)) {
       std::string bytes = WireReply(version, reply, close, head_only);
       Record(telemetry_, *trace, reply.route, reply.status);
-      Write(peer, conn, std::move(bytes), close, /*on_loop=*/true);
+      Write(peer, conn, std::move(bytes), close, /*direct=*/true);
       return;
     }
     conn->pending.fetch_add(1);
+    const size_t reserved = ReservedBytes(reply);
+    conn->unsent.fetch_add(reserved);
     std::weak_ptr<Tcp::Peer> weak = peer;
     committer_->Enqueue(
         {needs_sync, [version, reply = std::move(reply), close, head_only, weak, conn, trace,
-                      telemetry = telemetry_](const absl::Status& synced) {
-           std::shared_ptr<Tcp::Peer> p = weak.lock();
+                      reserved, telemetry = telemetry_](const absl::Status& synced) {
            if (!synced.ok()) {
              // Applied but not durable: the client must not take it as
              // acknowledged, and later pipelined requests are not run.
@@ -465,8 +639,7 @@ class Handler final : public Http::Handler {
                                                              "the write could not be made durable"),
                                true, head_only);
            Record(telemetry, *trace, reply.route, synced.ok() ? reply.status : 503);
-           if (p) Write(p, conn, std::move(bytes), close || !synced.ok(), /*on_loop=*/false);
-           conn->pending.fetch_sub(1);
+           DeliverCommitted(weak, conn, std::move(bytes), close || !synced.ok(), reserved);
          }});
   }
 
@@ -496,13 +669,9 @@ class Handler final : public Http::Handler {
     }
   }
 
-  std::shared_ptr<ConnState> ConnOf(const std::shared_ptr<Tcp::Peer>& peer) {
-    std::shared_ptr<void> data = peer->tryGetData(kConnKey);
-    if (data) return std::static_pointer_cast<ConnState>(data);
-    auto conn = std::make_shared<ConnState>();
-    conn->transport = transport();
-    peer->putData(kConnKey, conn);
-    return conn;
+  // The state onConnection attached to the peer.
+  static std::shared_ptr<ConnState> ConnOf(const std::shared_ptr<Tcp::Peer>& peer) {
+    return std::static_pointer_cast<ConnState>(peer->tryGetData(kConnKey));
   }
 
   RequestHandler* api_;        // not owned
@@ -511,6 +680,8 @@ class Handler final : public Http::Handler {
   size_t max_body_;
   Committer* committer_;  // not owned; may be null
   std::optional<int64_t> fixed_now_ms_;
+  size_t max_connections_;
+  ConnectionCounters* counters_;  // not owned
 };
 
 // Fsyncs the WAL every `interval` until stopped (Durability::kBatch).
@@ -554,12 +725,32 @@ struct HttpServer::Impl {
   std::unique_ptr<Committer> committer;    // Durability::kAlways
   std::unique_ptr<PeriodicSync> periodic;  // Durability::kBatch
   std::unique_ptr<Http::Endpoint> endpoint;
+  ConnectionCounters own_counters;  // when options.counters is not set
 };
+
+size_t DefaultMaxConnections() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 512;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const auto fds = static_cast<size_t>(std::min<rlim_t>(limit.rlim_cur, rlim_t{1} << 20));
+  // The reserve: the store's files (RocksDB opens every SST file it keeps), the listener,
+  // the reactors' epoll and event fds, a connection being refused.
+  const size_t reserve = std::min<size_t>(1024, fds / 2);
+  return fds - reserve;
+}
 
 HttpServer::HttpServer(RequestHandler* handler, RouteLatencies* latencies, Sync sync,
                        HttpOptions options)
-    : impl_(std::make_unique<Impl>(Impl{handler, latencies, std::move(sync), std::move(options),
-                                        nullptr, nullptr, nullptr})) {}
+    : impl_(std::make_unique<Impl>()) {
+  impl_->api = handler;
+  impl_->latencies = latencies;
+  impl_->sync = std::move(sync);
+  impl_->options = std::move(options);
+}
 
 HttpServer::~HttpServer() { Shutdown(); }
 
@@ -575,7 +766,7 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
                     // request, head and body.
                     .headerTimeout(std::chrono::seconds(30))
                     .bodyTimeout(std::chrono::seconds(30))
-                    .keepaliveTimeout(std::chrono::seconds(75));
+                    .keepaliveTimeout(o.idle_timeout);
     impl_->endpoint->init(opts);
     if (o.durability == Durability::kAlways) {
       impl_->committer = std::make_unique<Committer>(impl_->sync);
@@ -583,8 +774,10 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
       impl_->periodic = std::make_unique<PeriodicSync>(impl_->sync, std::chrono::milliseconds(10));
     }
     impl_->endpoint->setHandler(
-        Http::make_handler<Handler>(impl_->api, impl_->latencies, o.log, o.max_body_bytes,
-                                    impl_->committer.get(), o.fixed_now_ms));
+        Http::make_handler<Handler>(
+            impl_->api, impl_->latencies, o.log, o.max_body_bytes, impl_->committer.get(),
+            o.fixed_now_ms, o.max_connections > 0 ? o.max_connections : DefaultMaxConnections(),
+            o.counters != nullptr ? o.counters : &impl_->own_counters));
     impl_->endpoint->serveThreaded();
     return static_cast<uint16_t>(impl_->endpoint->getPort());
   } catch (const std::exception& e) {

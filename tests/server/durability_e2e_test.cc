@@ -85,6 +85,30 @@ TEST_F(DurabilityTest, BatchAcknowledgesAtOnceAndSyncsSoonAfter) {
   EXPECT_TRUE(Eventually([&] { return Syncs() >= stuck + 2; }, std::chrono::seconds(1)));
 }
 
+// A client that sends a write and shuts down its sending side still gets the reply, once the
+// write is durable (Pistache drops a connection on reading its end; the reply goes out on a
+// duplicate of the socket). Without it, a retrying client would apply the write twice.
+TEST_F(DurabilityTest, AHalfClosedClientGetsItsWriteAcknowledgedOnceDurable) {
+  StartFaulty({"--sync", "always"});
+  StartService(R"({"contact_key":"warm"})");
+  Set("stall");
+  HttpClient writer(server_->port());
+  const std::string body = R"({"customer_id":"HC1"})";
+  ASSERT_TRUE(writer.Write("POST " + std::string(kCs) +
+                           "/services/start HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                           "application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body));
+  ASSERT_TRUE(writer.ShutdownWrite());
+  // Nothing while the sync is stalled (meanwhile the server reads the end of the input).
+  EXPECT_TRUE(writer.QuietFor(std::chrono::milliseconds(300)));
+  Clear("stall");
+  HttpReply r = writer.ReadReply();
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_NE(r.body.find("service_id"), std::string::npos) << r.body;
+  EXPECT_TRUE(writer.ReadEof());
+  EXPECT_EQ(Ids(client_->Get(std::string(kCs) + "/customers/HC1/services")).size(), 1u);
+}
+
 TEST_F(DurabilityTest, BatchWritesSurviveKill9AndRestart) {
   StartServer({"--sync", "batch"});
   std::vector<uint64_t> ids;

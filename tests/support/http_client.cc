@@ -103,6 +103,8 @@ bool HttpClient::QuietFor(std::chrono::milliseconds wait) {
   return poll(&p, 1, static_cast<int>(wait.count())) == 0;
 }
 
+bool HttpClient::ShutdownWrite() { return shutdown(fd_, SHUT_WR) == 0; }
+
 HttpReply HttpClient::SendRaw(const std::string& bytes) {
   if (!Write(bytes)) return HttpReply();
   return ReadReply();

@@ -35,6 +35,9 @@ class HttpClient {
   HttpReply SendRaw(const std::string& bytes);
   // Sends bytes without reading.
   bool Write(const std::string& bytes);
+  // Shuts down the sending side (the server reads the end of the input); replies can still
+  // be read.
+  bool ShutdownWrite();
   // `head`: the reply to a HEAD request (its Content-Length describes a body not sent).
   HttpReply ReadReply(bool head = false);
   // True when the server closes the connection (within the 10 s receive timeout) with
