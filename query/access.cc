@@ -82,6 +82,14 @@ absl::StatusOr<Principal> Access::Authenticate(std::string_view key) const {
   return who;
 }
 
+std::string_view Access::KeyIdOf(std::string_view key) {
+  if (key.size() != kKeyPrefix.size() + kIdChars + 1 + kSecretChars ||
+      key.substr(0, kKeyPrefix.size()) != kKeyPrefix || key[kKeyPrefix.size() + kIdChars] != '_') {
+    return {};
+  }
+  return key.substr(kKeyPrefix.size(), kIdChars);
+}
+
 absl::StatusOr<Principal> Access::AuthenticateUncached(std::string_view key) const {
   if (key.empty() || key.size() > 256) return Unauthenticated();
   const std::string digest = Sha256(key);

@@ -54,6 +54,10 @@ class Access {
   // or revoked (one message for all of them).
   absl::StatusOr<Principal> Authenticate(std::string_view key) const;
 
+  // The id part of a key shaped like "cxd_<id>_<secret>", else "" (failed checks are
+  // throttled per key id).
+  static std::string_view KeyIdOf(std::string_view key);
+
   // The tenant a request of `who` acts in, given its ContactCenterId header (nullopt when
   // the request has none): a bound key's own tenant; PermissionDenied for another one;
   // InvalidArgument (the Genesys message) for a tenant that is not configured.

@@ -18,6 +18,9 @@ std::string RandomToken(size_t n);
 // The 32-byte SHA-256 digest of `data`.
 std::string Sha256(std::string_view data);
 
+// The 32-byte HMAC-SHA256 of `data` under `key`.
+std::string HmacSha256(std::string_view key, std::string_view data);
+
 // The 32-byte PBKDF2-HMAC-SHA256 of `password` with `salt` and `iterations` rounds.
 // REQUIRES: iterations >= 1.
 std::string Pbkdf2Sha256(std::string_view password, std::string_view salt, uint32_t iterations);

@@ -46,7 +46,7 @@ std::string UserText(const storage::Fields& data, std::string_view key) {
 }  // namespace
 
 Workspace::Workspace(storage::WorkspaceStore* store, History* history, WorkspaceOptions options)
-    : store_(store), history_(history), options_(options) {}
+    : store_(store), history_(history), options_(options), credential_key_(RandomToken(32)) {}
 
 std::vector<std::string> Workspace::CapabilitiesOf(std::string_view state) {
   if (state == kInvited) return {"Accept", "Reject"};
@@ -186,13 +186,53 @@ absl::StatusOr<Session> Workspace::SignIn(std::string_view tenant, std::string_v
   s.user_name = user.user_name;
   s.admin = Contains(user.roles, kRoleAdmin);
   s.agent = Contains(user.roles, kRoleAgent);
+  SessionEntry entry{s, now_ms + options_.session_idle_ms,
+                     CredentialDigest(tenant, user_name, password), user.password_hash};
+  const std::string user_key = s.tenant + '\0' + s.user_name;
   std::lock_guard<std::mutex> lock(mu_);
-  // Expired sessions are dropped as new ones start, so the table stays bounded by the
-  // sessions active within one idle period.
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    it = it->second.expires_ms <= now_ms ? sessions_.erase(it) : std::next(it);
+  SweepSessions(now_ms);
+  std::set<std::string>& mine = sessions_by_user_[user_key];
+  while (!mine.empty() && mine.size() >= std::max<size_t>(options_.max_sessions_per_user, 1)) {
+    SessionIt idlest = sessions_.end();
+    for (const std::string& id : mine) {
+      ++sessions_examined_;
+      SessionIt it = sessions_.find(id);
+      if (idlest == sessions_.end() || it->second.expires_ms < idlest->second.expires_ms) {
+        idlest = it;
+      }
+    }
+    EndSession(idlest);  // may erase `mine` when it empties: looked up again below
+    if (sessions_by_user_.count(user_key) == 0) break;
   }
-  sessions_[s.id] = SessionEntry{s, now_ms + options_.session_idle_ms};
+  sessions_by_user_[user_key].insert(s.id);
+  sessions_by_credential_[entry.credential] = s.id;
+  sessions_by_expiry_.emplace(entry.expires_ms, s.id);
+  sessions_.emplace(s.id, std::move(entry));
+  return s;
+}
+
+absl::StatusOr<Session> Workspace::SignInRemembered(std::string_view tenant,
+                                                    std::string_view user_name,
+                                                    std::string_view password,
+                                                    storage::TimeMs now_ms) {
+  const std::string digest = CredentialDigest(tenant, user_name, password);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto found = sessions_by_credential_.find(digest);
+  if (found == sessions_by_credential_.end()) return absl::NotFoundError("not remembered");
+  SessionIt it = sessions_.find(found->second);
+  if (it == sessions_.end()) return absl::NotFoundError("not remembered");
+  if (it->second.expires_ms <= now_ms) {
+    EndSession(it);
+    return absl::NotFoundError("not remembered");
+  }
+  const Session& s = it->second.session;
+  Tenant& t = TenantOf(s.tenant);
+  auto user = t.users.find(s.user_name);
+  if (user == t.users.end() || !user->second.enabled ||
+      user->second.password_hash != it->second.password_hash) {
+    return absl::NotFoundError("not remembered");
+  }
+  Touch(it, now_ms + options_.session_idle_ms);
   return s;
 }
 
@@ -201,11 +241,62 @@ absl::StatusOr<Session> Workspace::Resume(std::string_view session_id, storage::
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return absl::UnauthenticatedError("no such session");
   if (it->second.expires_ms <= now_ms) {
-    sessions_.erase(it);
+    EndSession(it);
     return absl::UnauthenticatedError("session expired");
   }
-  it->second.expires_ms = now_ms + options_.session_idle_ms;
+  Touch(it, now_ms + options_.session_idle_ms);
   return it->second.session;
+}
+
+SessionStats Workspace::session_stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SessionStats{sessions_.size(), sessions_examined_};
+}
+
+std::string Workspace::CredentialDigest(std::string_view tenant, std::string_view user_name,
+                                        std::string_view password) const {
+  // Length-prefixed: no two (tenant, user, password) triples give the same input.
+  std::string data;
+  for (std::string_view part : {tenant, user_name, password}) {
+    data += std::to_string(part.size());
+    data += ':';
+    data += part;
+  }
+  return HmacSha256(credential_key_, data);
+}
+
+void Workspace::Touch(SessionIt it, storage::TimeMs expires_ms) {
+  if (it->second.expires_ms == expires_ms) return;
+  sessions_by_expiry_.erase({it->second.expires_ms, it->first});
+  it->second.expires_ms = expires_ms;
+  sessions_by_expiry_.emplace(expires_ms, it->first);
+}
+
+void Workspace::EndSession(SessionIt it) {
+  const SessionEntry& e = it->second;
+  sessions_by_expiry_.erase({e.expires_ms, it->first});
+  const std::string user_key = e.session.tenant + '\0' + e.session.user_name;
+  if (auto mine = sessions_by_user_.find(user_key); mine != sessions_by_user_.end()) {
+    mine->second.erase(it->first);
+    if (mine->second.empty()) sessions_by_user_.erase(mine);
+  }
+  if (auto c = sessions_by_credential_.find(e.credential);
+      c != sessions_by_credential_.end() && c->second == it->first) {
+    sessions_by_credential_.erase(c);
+  }
+  sessions_.erase(it);
+}
+
+void Workspace::SweepSessions(storage::TimeMs now_ms) {
+  // Each sign-in ends at most this many expired sessions, oldest first: at least as many as
+  // one sign-in adds, so expired sessions cannot pile up, and never the whole table.
+  constexpr int kMaxSwept = 64;
+  for (int i = 0; i < kMaxSwept && !sessions_by_expiry_.empty(); ++i) {
+    const auto& [expires_ms, id] = *sessions_by_expiry_.begin();
+    ++sessions_examined_;
+    if (expires_ms > now_ms) break;
+    EndSession(sessions_.find(id));
+  }
 }
 
 absl::StatusOr<std::vector<std::string>> Workspace::StartContactCenterSession(

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,14 @@ struct Operation {
 struct WorkspaceOptions {
   int64_t session_idle_ms = 30 * 60 * 1000;
   uint32_t hash_iterations = 10000;
+  // Live sessions one user may have; a sign-in past it ends the user's session idle longest.
+  size_t max_sessions_per_user = 64;
+};
+
+// The session table's figures (for /metrics and tests).
+struct SessionStats {
+  size_t live = 0;        // sessions in the table (expired ones not yet swept included)
+  uint64_t examined = 0;  // session entries looked at by sign-ins' upkeep, since start
 };
 
 // The Workspace API's domain: users and sessions, agents' contact-center sessions and
@@ -118,11 +127,23 @@ class Workspace {
   std::vector<storage::User> Users(std::string_view tenant);
   absl::StatusOr<storage::User> GetUser(std::string_view tenant, std::string_view user_name);
 
-  // Sessions. SignIn: Unauthenticated for a wrong name or password. Resume: the session of
-  // a JSESSIONID, its idle time restarted; Unauthenticated when unknown or expired.
+  // Sessions. SignIn: checks the password (a PBKDF2 hash, for unknown names too: it takes
+  // milliseconds on purpose, so callers run it off the threads that serve the hot path) and
+  // starts a new session; past max_sessions_per_user the user's session idle longest ends.
+  // Unauthenticated for a wrong name or password. Its upkeep looks at a bounded number of
+  // sessions (expired ones, oldest first, and the user's own), never the whole table.
   absl::StatusOr<Session> SignIn(std::string_view tenant, std::string_view user_name,
                                  std::string_view password, storage::TimeMs now_ms);
+  // The live session SignIn started for exactly these credentials, its idle time restarted,
+  // while the user is enabled and its password unchanged; NotFound otherwise (then SignIn
+  // decides). No hash: a digest keyed by a per-process secret finds it, so a client that
+  // sends Basic credentials on every request keeps one session and pays one hash.
+  absl::StatusOr<Session> SignInRemembered(std::string_view tenant, std::string_view user_name,
+                                           std::string_view password, storage::TimeMs now_ms);
+  // The session of a JSESSIONID, its idle time restarted; Unauthenticated when unknown or
+  // expired.
   absl::StatusOr<Session> Resume(std::string_view session_id, storage::TimeMs now_ms);
+  SessionStats session_stats();
 
   // Agents. Returns the channels started.
   absl::StatusOr<std::vector<std::string>> StartContactCenterSession(
@@ -163,7 +184,10 @@ class Workspace {
   struct SessionEntry {
     Session session;
     storage::TimeMs expires_ms = 0;
+    std::string credential;     // CredentialDigest of the sign-in that started it
+    std::string password_hash;  // the user's then: a changed password ends its reuse
   };
+  using SessionIt = std::map<std::string, SessionEntry, std::less<>>::iterator;
 
   Tenant& TenantOf(std::string_view tenant);
   ItemView ViewOf(const storage::WorkItem& item) const;
@@ -171,6 +195,13 @@ class Workspace {
   void Notify(const std::string& tenant, const std::string& user, std::string type, ItemView view);
   // Offers queued items of `tenant` to Ready agents. REQUIRES: mu_ held.
   void Route(const std::string& tenant, Tenant& t);
+  // HMAC of (tenant, user, password) under credential_key_.
+  std::string CredentialDigest(std::string_view tenant, std::string_view user_name,
+                               std::string_view password) const;
+  // Sessions: REQUIRES mu_ held.
+  void Touch(SessionIt it, storage::TimeMs expires_ms);
+  void EndSession(SessionIt it);
+  void SweepSessions(storage::TimeMs now_ms);  // ends at most a bounded number of expired ones
   absl::Status CompleteInto(const std::string& tenant, const storage::WorkItem& item,
                             const std::string& agent, storage::TimeMs now_ms);
 
@@ -180,7 +211,14 @@ class Workspace {
   WorkspaceOptions options_;
   std::mutex mu_;
   std::map<std::string, Tenant, std::less<>> tenants_;         // guarded by mu_
-  std::map<std::string, SessionEntry, std::less<>> sessions_;  // guarded by mu_
+  const std::string credential_key_;                           // random per process; never stored
+  // Sessions by id, and three indexes over them (all guarded by mu_): by expiry (oldest
+  // first), by user ("tenant\0user" -> ids), and by credential digest (-> id).
+  std::map<std::string, SessionEntry, std::less<>> sessions_;
+  std::set<std::pair<storage::TimeMs, std::string>> sessions_by_expiry_;
+  std::map<std::string, std::set<std::string>> sessions_by_user_;
+  std::map<std::string, std::string> sessions_by_credential_;
+  uint64_t sessions_examined_ = 0;                             // guarded by mu_
   int64_t next_reference_ = 1;                                 // guarded by mu_
 };
 

@@ -54,6 +54,12 @@ with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command 
                            X-CSRF-TOKEN (GET replies carry it) (default off)
   --session-idle-s=N     Workspace API session idle timeout (default 1800)
   --cometd-hold-ms=N     longest a CometD connect is held (default 25000, at most 28000)
+  --auth-failures-per-address=N
+                         failed sign-ins (and, apart, failed API key checks) one source
+                           address may make per minute before it is answered 429 with
+                           Retry-After (default 50; 0: no limit)
+  --auth-failures-per-name=N
+                         the same per Workspace user name and per API key id (default 10)
   --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
                            instead of the system clock (default: the system clock)
   --help                 print this help
@@ -68,7 +74,8 @@ constexpr const char* kFlagNames[] = {
     "address",        "port",           "data-dir",      "threads",   "sync",
     "max-body-bytes", "log-level",      "lcm-time-zone", "admin",     "csrf",
     "session-idle-s", "cometd-hold-ms", "fixed-now",     "admin-key", "no-auth",
-    "max-connections", "idle-timeout-s"};
+    "max-connections", "idle-timeout-s", "auth-failures-per-address",
+    "auth-failures-per-name"};
 
 // "--name=value" for each flag set in the environment, to be parsed before the command line.
 std::vector<std::string> EnvironmentArgs() {
@@ -143,6 +150,10 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
       flags->cometd_hold_ms = n;
     } else if (name == "--session-idle-s" && ParseNumber(value, 86400 * 30, &n) && n > 0) {
       flags->session_idle_s = n;
+    } else if (name == "--auth-failures-per-address" && ParseNumber(value, 1u << 30, &n)) {
+      flags->auth_failures_per_address = static_cast<uint32_t>(n);
+    } else if (name == "--auth-failures-per-name" && ParseNumber(value, 1u << 30, &n)) {
+      flags->auth_failures_per_name = static_cast<uint32_t>(n);
     } else if (name == "--log-level" && ParseLogLevel(value, &flags->log_level)) {
     } else if (name == "--lcm-time-zone" && !value.empty()) {
       flags->lcm_time_zone = std::string(value);

@@ -24,6 +24,10 @@ struct Flags {
   bool csrf = false;
   uint64_t session_idle_s = 1800;
   uint64_t cometd_hold_ms = 25000;
+  // Failed authentications (sign-ins, API keys) per minute before 429: per source address,
+  // per user name or key id (0: no limit).
+  uint32_t auth_failures_per_address = 50;
+  uint32_t auth_failures_per_name = 10;
   LogLevel log_level = LogLevel::kInfo;
 };
 

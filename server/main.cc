@@ -13,6 +13,8 @@
 
 #include "query/engine.h"
 #include "query/history.h"
+#include "query/throttle.h"
+#include "server/api/offload.h"
 #include "server/app.h"
 #include "server/flags.h"
 #include "server/history/lcm.h"
@@ -101,15 +103,24 @@ int main(int argc, char** argv) {
   contextd::server::RequestLog log(stderr, flags.log_level);
   flags.http.log = &log;
   std::optional<contextd::server::App> app;
+  // Failed authentications are throttled per address and per name, sign-ins and API keys
+  // apart; password hashes run on one thread of their own, never on the HTTP workers.
+  contextd::query::ThrottleOptions throttle_options;
+  throttle_options.address_failures = flags.auth_failures_per_address;
+  throttle_options.name_failures = flags.auth_failures_per_name;
+  contextd::query::AuthThrottle sign_in_throttle(throttle_options);
+  contextd::query::AuthThrottle key_throttle(throttle_options);
+  contextd::server::OffloadPool hashing(/*threads=*/1, /*max_queued=*/32);
   contextd::server::CometdOptions cometd_options;
   cometd_options.hold = std::chrono::milliseconds(flags.cometd_hold_ms);
   contextd::server::Cometd cometd(cometd_options);
   workspace.SetListener(&cometd);
-  app.emplace(contextd::server::Backends{&engine,
-                                         &history,
-                                         {access->get(), flags.no_auth},
-                                         {&workspace, &cometd, flags.csrf},
-                                         store->get()});
+  app.emplace(
+      contextd::server::Backends{&engine,
+                                 &history,
+                                 {access->get(), flags.no_auth, &key_throttle},
+                                 {&workspace, &cometd, flags.csrf, &hashing, &sign_in_throttle},
+                                 store->get()});
   contextd::server::ConnectionCounters connections;
   flags.http.counters = &connections;
   app->AddGauge("contextd_http_connections", "Connections being served.",
@@ -138,6 +149,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   log.Message(contextd::server::LogLevel::kInfo,
               std::string(strsignal(sig)) + " received, shutting down");
+  hashing.Stop();       // sign-ins waiting for a hash are answered 503 while connections are open
   cometd.ReleaseAll();  // held CometD connects are answered while connections are open
   server.Shutdown();    // joins the workers before the store closes
   store->reset();

@@ -1,5 +1,6 @@
 #include "server/api/dialect.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/cord.h"
@@ -22,6 +23,7 @@ absl::StatusCode CodeOfHttpStatus(int http_status) {
       return absl::StatusCode::kFailedPrecondition;
     case 413:
     case 414:
+    case 429:
     case 431:
       return absl::StatusCode::kResourceExhausted;
     case 501:
@@ -112,6 +114,14 @@ ApiResponse ErrorReply(const Dialect& dialect, const absl::Status& status) {
   ApiResponse r = dialect.error(status);
   if (r.status == 401 && dialect.key_auth)
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"contextd\"");
+  return r;
+}
+
+ApiResponse RetryLater(const Dialect& dialect, int http_status, std::string_view message,
+                       int64_t retry_after_ms) {
+  ApiResponse r = ErrorReply(dialect, ProtocolError(http_status, message));
+  const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
+  r.headers.emplace_back("Retry-After", std::to_string(seconds));
   return r;
 }
 

@@ -5,6 +5,7 @@
 // method, refused key) and the transport (framing, body size, a write not made durable) all
 // answer failures through it.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +26,8 @@ struct Dialect {
 
 // A failure whose HTTP status the protocol fixes: no route for the path (404), a method the
 // path does not take (405), a framing error (400, 414, 417, 501, 505), a body over the
-// route's limit (413), a write that could not be made durable (503). Its status code is the
+// route's limit (413), a write that could not be made durable (503), too many failed
+// authentications (429). Its status code is the
 // nearest one (405 FailedPrecondition, 413 ResourceExhausted, ...); the HTTP status rides
 // along for the dialects that answer with it.
 absl::Status ProtocolError(int http_status, std::string_view message);
@@ -45,5 +47,10 @@ extern const Dialect kNativeDialect;
 
 // dialect.error(status), with the Bearer challenge on a 401 of a key-authenticated dialect.
 ApiResponse ErrorReply(const Dialect& dialect, const absl::Status& status);
+
+// A refusal to retry later, in the dialect's shape: `http_status` 429 (too many failed
+// authentications) or 503 (busy), with `Retry-After` in whole seconds (at least 1).
+ApiResponse RetryLater(const Dialect& dialect, int http_status, std::string_view message,
+                       int64_t retry_after_ms);
 
 }  // namespace contextd::server

@@ -60,7 +60,7 @@ ApiResponse Metrics(Probes& p, const Call&) {
               name + " " + line + "\n";
   };
   for (const Probes::Gauge& g : p.gauges())
-    gauge(g.name.c_str(), "gauge", g.help.c_str(), g.value());
+    gauge(g.name.c_str(), g.type.c_str(), g.help.c_str(), g.value());
   if (p.store() != nullptr) {
     if (absl::StatusOr<storage::StoreStats> s = p.store()->Stats(); s.ok()) {
       const double lookups = static_cast<double>(s->block_cache_hits + s->block_cache_misses);
@@ -109,6 +109,10 @@ ApiResponse ResetLatency(Probes& p, const Call&) {
 
 void Probes::AddGauge(std::string name, std::string help, std::function<double()> value) {
   gauges_.push_back({std::move(name), std::move(help), std::move(value)});
+}
+
+void Probes::AddCounter(std::string name, std::string help, std::function<double()> value) {
+  gauges_.push_back({std::move(name), std::move(help), std::move(value), "counter"});
 }
 
 std::vector<Route> Probes::Routes() {

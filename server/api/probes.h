@@ -26,13 +26,15 @@ class Probes {
   // the first request.
   void SetLatencies(RouteLatencies* latencies) { latencies_ = latencies; }
 
-  // One more gauge of /metrics, read at each scrape.
+  // One more gauge (or counter) of /metrics, read at each scrape.
   struct Gauge {
     std::string name;
     std::string help;
     std::function<double()> value;
+    std::string type = "gauge";  // or "counter"
   };
   void AddGauge(std::string name, std::string help, std::function<double()> value);
+  void AddCounter(std::string name, std::string help, std::function<double()> value);
 
   // From now on GET /ready answers 503.
   void SetShuttingDown() { shutting_down_.store(true); }

@@ -102,7 +102,8 @@ const Dialect& Api::DialectOfTarget(std::string_view target) const {
 // The tenant a request to `route` acts in, after checking its caller may call it:
 // Unauthenticated (no valid key), PermissionDenied (role or tenant not the key's), or
 // InvalidArgument (a tenant that is not configured).
-absl::StatusOr<std::string> Api::Authorize(const Route& route, const ApiRequest& r) const {
+absl::StatusOr<std::string> Api::Authorize(const Route& route, const ApiRequest& r,
+                                           int64_t* retry_after_ms) const {
   std::optional<std::string_view> header;
   if (r.tenant_header) header = *r.tenant_header;
   // Without a key: the open (development) policy acts as an admin of every tenant.
@@ -113,7 +114,17 @@ absl::StatusOr<std::string> Api::Authorize(const Route& route, const ApiRequest&
     const std::string_view key = PresentedKey(r);
     if (!key.empty() || !access_.open) {
       if (access_.access == nullptr) return absl::UnauthenticatedError("no API keys are set up");
-      ASSIGN_OR_RETURN(who, access_.access->Authenticate(key));
+      absl::StatusOr<query::Principal> checked = access_.access->Authenticate(key);
+      if (!checked.ok()) {
+        // Only presented keys count: a request without one guesses nothing.
+        if (access_.throttle != nullptr && !key.empty()) {
+          const std::string_view id = query::Access::KeyIdOf(key);
+          *retry_after_ms = access_.throttle->RetryAfterMs(r.peer, id, r.now_ms);
+          if (*retry_after_ms == 0) access_.throttle->RecordFailure(r.peer, id, r.now_ms);
+        }
+        return checked.status();
+      }
+      who = *checked;
     }
     const query::Role role = RoleOf(need);
     if (who.role < role) {
@@ -185,9 +196,15 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     const Route& route = best->route;
     dialect = route.dialect;
     const int index = static_cast<int>(best - routes_.data());
-    absl::StatusOr<std::string> tenant = Authorize(route, request);
+    int64_t retry_after_ms = 0;
+    absl::StatusOr<std::string> tenant = Authorize(route, request, &retry_after_ms);
     if (!tenant.ok()) {
-      ApiResponse r = ErrorReply(*route.dialect, tenant.status());
+      ApiResponse r = retry_after_ms > 0
+                          ? RetryLater(*route.dialect, 429,
+                                       "too many failed API key checks from this address or "
+                                       "for this key: try again later",
+                                       retry_after_ms)
+                          : ErrorReply(*route.dialect, tenant.status());
       r.route = index;
       return r;
     }
@@ -200,6 +217,17 @@ ApiResponse Api::Handle(const ApiRequest& request) {
     ApiResponse reply = route.handler(call);
     reply.route = index;
     reply.wrote = route.rules.writes && reply.status < 300;
+    if (reply.hold && route.rules.writes) {
+      // Completed later (on another thread): its final reply is the one that acknowledges.
+      reply.hold = [hold = std::move(reply.hold)](ApiResponse::Complete complete, bool now) {
+        hold(
+            [complete](ApiResponse final_reply) {
+              final_reply.wrote = final_reply.status < 300;
+              return complete(std::move(final_reply));
+            },
+            now);
+      };
+    }
     return reply;
   } catch (const std::exception& e) {
     return ErrorReply(dialect != nullptr ? *dialect : DialectOfTarget(request.target),

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "query/access.h"
+#include "query/throttle.h"
 #include "server/api/route.h"
 #include "server/http/exchange.h"
 
@@ -22,6 +23,10 @@ struct AccessPolicy {
   // Development only: requests without a key act as an admin of every tenant. The server
   // then listens on a loopback address only.
   bool open = false;
+  // Failed key checks, per source address and key id: over budget, a wrong key is answered
+  // 429 with Retry-After. A valid key is checked first and always works. Not owned; may be
+  // null (no throttling).
+  query::AuthThrottle* throttle = nullptr;
 };
 
 // Thread-safety: thread-safe once built (handlers must be).
@@ -64,7 +69,9 @@ class Api : public RequestHandler {
                         bool* known_path, std::string* allow) const;
   // The dialect whose prefix is the target's first path segment, else the fallback.
   const Dialect& DialectOfTarget(std::string_view target) const;
-  absl::StatusOr<std::string> Authorize(const Route& route, const ApiRequest& request) const;
+  // Sets `retry_after_ms` when a failed key check is throttled.
+  absl::StatusOr<std::string> Authorize(const Route& route, const ApiRequest& request,
+                                        int64_t* retry_after_ms) const;
 
   std::vector<Compiled> routes_;
   AccessPolicy access_;

@@ -515,6 +515,7 @@ class Handler final : public Http::Handler {
                        : std::string_view(conn.buf).substr(head.head_bytes, head.content_length);
     request.tenant_header = head.tenant;
     request.headers = &head.headers;
+    request.peer = peer->address().host();
     request.now_ms = fixed_now_ms_ ? *fixed_now_ms_
                                    : std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
@@ -567,15 +568,24 @@ class Handler final : public Http::Handler {
         // reply is queued, so replies keep request order.
         std::lock_guard<std::mutex> lock(conn->held_mu);
         conn->release_held = nullptr;
-        if (committer != nullptr && conn->pending.load() > 0) {
-          // Earlier replies of the connection still wait for their sync: queue behind them.
+        if (committer != nullptr && (final_reply.wrote || conn->pending.load() > 0)) {
+          // A write is acknowledged once durable; earlier replies of the connection still
+          // waiting for their sync go first.
           conn->pending.fetch_add(1);
           const size_t reserved = bytes.size();
           conn->unsent.fetch_add(reserved);
-          committer->Enqueue({false, [bytes = std::move(bytes), close, weak, conn,
-                                      reserved](const absl::Status&) mutable {
-                                DeliverCommitted(weak, conn, std::move(bytes), close, reserved);
-                              }});
+          committer->Enqueue(
+              {final_reply.wrote, [bytes = std::move(bytes), close, weak, conn, version, route,
+                                   reserved, telemetry](const absl::Status& synced) mutable {
+                 if (!synced.ok()) {  // as in Respond: applied but not durable
+                   conn->broken.store(true);
+                   bytes = WireReply(version,
+                                     telemetry.api->TransportError(
+                                         route, "", 503, "the write could not be made durable"),
+                                     true, false);
+                 }
+                 DeliverCommitted(weak, conn, std::move(bytes), close || !synced.ok(), reserved);
+               }});
         } else {
           Write(p, conn, std::move(bytes), close, /*direct=*/false);
         }

@@ -169,12 +169,21 @@ void Cometd::Sweep() {
       Client& c = it->second;
       if (c.held && now >= c.held_until) Flush(c);
       if (!c.held && now - c.last_seen > options_.max_interval) {
-        it = clients_.erase(it);
+        it = Erase(it);
       } else {
         ++it;
       }
     }
   }
+}
+
+std::map<std::string, Cometd::Client>::iterator Cometd::Erase(
+    std::map<std::string, Client>::iterator it) {
+  auto count = clients_per_session_.find(it->second.session);
+  if (count != clients_per_session_.end() && --count->second == 0) {
+    clients_per_session_.erase(count);
+  }
+  return clients_.erase(it);
 }
 
 void Cometd::Deliver(const std::string& tenant, const std::string& user_name,
@@ -247,10 +256,23 @@ ApiResponse Cometd::Handle(const Value& messages, const query::Session& session,
       continue;
     }
     if (channel == "/meta/handshake") {
+      size_t& of_session = clients_per_session_[session.id];
+      if (of_session >= options_.max_clients_per_session) {
+        MetaReply(w, m, false, [&](JsonWriter& w) {
+          w.Key("error");
+          w.String("409::too_many_clients::this session has " + std::to_string(of_session) +
+                   " CometD clients, the most it may have: disconnect one first");
+          Advice(w, "none", -1);
+        });
+        replies.push_back(std::move(out));
+        continue;
+      }
+      ++of_session;
       std::string id = query::RandomToken(24);
       Client& c = clients_[id];
       c.tenant = session.tenant;
       c.user = session.user_name;
+      c.session = session.id;
       c.last_seen = now;
       MetaReply(w, m, true, [&](JsonWriter& w) {
         w.Key("version");
@@ -332,7 +354,7 @@ ApiResponse Cometd::Handle(const Value& messages, const query::Session& session,
         replies.insert(replies.end() - 1, std::move(hold_reply));
         hold_client = nullptr;
       }
-      clients_.erase(it);
+      Erase(it);
     } else {
       MetaReply(w, m, false, [&](JsonWriter& w) {
         w.Key("error");

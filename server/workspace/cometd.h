@@ -20,13 +20,16 @@ struct CometdOptions {
   std::chrono::milliseconds hold{25000};  // longest a connect is held (advice.timeout)
   std::chrono::milliseconds max_interval{
       15000};  // a client silent this long after a reply is dropped
+  // Clients one session may have at once; a handshake past it is refused.
+  size_t max_clients_per_session = 32;
 };
 
 // A Bayeux 1.0 server over HTTP long-polling (dialects reference, section 2) for the
 // Workspace API's notifications: clients are bound to the session that handshook, may
 // subscribe to /v2/me/interactions (or /me/interactions), and receive the Workspace's
 // notifications for their user in order. A connect is held, without a worker thread, until
-// a message is queued for the client or the hold time ends.
+// a message is queued for the client or the hold time ends. A session may have at most
+// max_clients_per_session clients (a handshake past it fails with "409::too_many_clients").
 //
 // Thread-safety: thread-safe. Deliver is called under the Workspace's lock and only queues.
 class Cometd final : public query::WorkspaceListener {
@@ -56,6 +59,7 @@ class Cometd final : public query::WorkspaceListener {
   struct Client {
     std::string tenant;
     std::string user;
+    std::string session;  // the id of the session that handshook
     std::set<std::string> subscriptions;
     std::deque<std::string> queue;  // rendered messages, in order
     ApiResponse::Complete held;     // set while a connect is held
@@ -73,7 +77,11 @@ class Cometd final : public query::WorkspaceListener {
   CometdOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
+  // Erases a client and its count in clients_per_session_. REQUIRES: mu_ held.
+  std::map<std::string, Client>::iterator Erase(std::map<std::string, Client>::iterator it);
+
   std::map<std::string, Client> clients_;  // by clientId; guarded by mu_
+  std::map<std::string, size_t> clients_per_session_;  // by session id; guarded by mu_
   bool stop_ = false;                      // guarded by mu_
   bool releasing_ = false;                 // guarded by mu_: ReleaseAll was called
   std::thread sweeper_;

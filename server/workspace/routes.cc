@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "server/api/json.h"
+#include "server/api/offload.h"
 #include "server/api/request.h"
 #include "server/workspace/cometd.h"
 #include "storage/status_macros.h"
@@ -40,53 +42,102 @@ std::string CookieValue(std::string_view header, std::string_view name) {
   return "";
 }
 
-// The signed-in session of a request: its JSESSIONID cookie, else Basic credentials (which
-// start a session). Unauthenticated otherwise; PermissionDenied for a cookie-authenticated
-// write without the session's CSRF token when CSRF protection is on.
-absl::StatusOr<Auth> Authenticate(const WorkspaceBackend& backend, const Call& c,
-                                  bool csrf_exempt = false) {
-  query::Workspace* ws = backend.workspace;
-  if (ws == nullptr) return absl::UnavailableError("the Workspace API is not enabled");
-  const std::string cookie = CookieValue(c.request.Header("cookie"), "JSESSIONID");
+struct Credentials {
+  std::string user_name;
+  std::string password;
+};
+
+// The credentials of an `Authorization: Basic` value (without the scheme); nullopt when
+// malformed.
+std::optional<Credentials> DecodeBasic(std::string_view encoded) {
+  encoded = Trim(encoded);
+  if (encoded.size() > 1024 || encoded.size() % 4 != 0) return std::nullopt;
+  std::string decoded(encoded.size() / 4 * 3 + 1, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                reinterpret_cast<const unsigned char*>(encoded.data()),
+                                static_cast<int>(encoded.size()));
+  if (n < 0) return std::nullopt;
+  size_t len = static_cast<size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes: drop one per '=' (at most two).
+  for (size_t i = encoded.size();
+       i > 0 && encoded[i - 1] == '=' && len > 0 && encoded.size() - i < 2; --i) {
+    --len;
+  }
+  decoded.resize(len);
+  const size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return Credentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
+}
+
+// A Workspace handler, called once its request is signed in.
+using SignedHandler = ApiResponse (*)(WorkspaceBackend&, const Call&, const Auth&);
+
+// Runs `fn` for a signed-in request; on a pool thread when the route hashes a password.
+ApiResponse RunSigned(WorkspaceBackend& b, const Call& c, SignedHandler fn, const Auth& auth,
+                      bool hashes) {
+  if (!hashes || b.hashing == nullptr || OffloadPool::OnPoolThread()) return fn(b, c, auth);
+  WorkspaceBackend* backend = &b;
+  return b.hashing->Defer(
+      c, [backend, fn, auth](const Call& on_pool) { return fn(*backend, on_pool, auth); });
+}
+
+// Signs a request in, then runs `fn`: by its JSESSIONID cookie, else by Basic credentials,
+// first those a session was started for (no hash), else with a password hash on the hashing
+// pool (a new session), unless the address or the user name failed too often lately (429).
+// Unauthenticated otherwise; PermissionDenied for a cookie-authenticated write without the
+// session's CSRF token when CSRF protection is on.
+ApiResponse SignedIn(WorkspaceBackend& b, const Call& c, SignedHandler fn, bool csrf_exempt,
+                     bool hashes) {
+  query::Workspace* ws = b.workspace;
+  if (ws == nullptr) {
+    return ErrorReply(c.dialect, absl::UnavailableError("the Workspace API is not enabled"));
+  }
+  const ApiRequest& r = c.request;
+  const std::string cookie = CookieValue(r.Header("cookie"), "JSESSIONID");
   if (!cookie.empty()) {
-    absl::StatusOr<query::Session> s = ws->Resume(cookie, c.request.now_ms);
+    absl::StatusOr<query::Session> s = ws->Resume(cookie, r.now_ms);
     if (s.ok()) {
-      if (backend.csrf && !csrf_exempt && c.request.method != "GET" &&
-          c.request.Header("x-csrf-token") != s->csrf_token) {
-        return absl::PermissionDeniedError("Missing or invalid Csrf token");
+      if (b.csrf && !csrf_exempt && r.method != "GET" &&
+          r.Header("x-csrf-token") != s->csrf_token) {
+        return ErrorReply(c.dialect, absl::PermissionDeniedError("Missing or invalid Csrf token"));
       }
-      return Auth{std::move(*s), false};
+      return RunSigned(b, c, fn, Auth{std::move(*s), false}, hashes);
     }
   }
-  std::string_view authorization = c.request.Header("authorization");
-  if (authorization.size() > 6 && authorization.substr(0, 6) == "Basic ") {
-    std::string_view encoded = Trim(authorization.substr(6));
-    if (encoded.size() <= 1024 && encoded.size() % 4 == 0) {
-      std::string decoded(encoded.size() / 4 * 3 + 1, '\0');
-      const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                                    reinterpret_cast<const unsigned char*>(encoded.data()),
-                                    static_cast<int>(encoded.size()));
-      if (n >= 0) {
-        size_t len = static_cast<size_t>(n);
-        // EVP_DecodeBlock counts padding as zero bytes: drop one per '=' (at most two).
-        for (size_t i = encoded.size();
-             i > 0 && encoded[i - 1] == '=' && len > 0 && encoded.size() - i < 2; --i) {
-          --len;
-        }
-        decoded.resize(len);
-        const size_t colon = decoded.find(':');
-        if (colon != std::string::npos) {
-          ASSIGN_OR_RETURN(query::Session s,
-                           ws->SignIn(c.request.tenant, decoded.substr(0, colon),
-                                      decoded.substr(colon + 1), c.request.now_ms));
-          return Auth{std::move(s), true};
-        }
-      }
-    }
-    return absl::UnauthenticatedError("access denied");
+  const std::string_view authorization = r.Header("authorization");
+  if (authorization.size() <= 6 || authorization.substr(0, 6) != "Basic ") {
+    return ErrorReply(c.dialect, absl::UnauthenticatedError(
+                                     cookie.empty() ? "access denied"
+                                                    : "session expired or unknown: sign in again"));
   }
-  return absl::UnauthenticatedError(cookie.empty() ? "access denied"
-                                                   : "session expired or unknown: sign in again");
+  std::optional<Credentials> creds = DecodeBasic(authorization.substr(6));
+  if (!creds) return ErrorReply(c.dialect, absl::UnauthenticatedError("access denied"));
+  absl::StatusOr<query::Session> remembered =
+      ws->SignInRemembered(r.tenant, creds->user_name, creds->password, r.now_ms);
+  if (remembered.ok()) return RunSigned(b, c, fn, Auth{std::move(*remembered), true}, hashes);
+  if (b.throttle != nullptr) {
+    if (int64_t wait = b.throttle->RetryAfterMs(r.peer, creds->user_name, r.now_ms); wait > 0) {
+      return RetryLater(c.dialect, 429,
+                        "too many failed sign-ins from this address or for this user: try "
+                        "again later",
+                        wait);
+    }
+  }
+  WorkspaceBackend* backend = &b;
+  auto sign_in = [backend, fn, creds = std::move(*creds)](const Call& call) {
+    const ApiRequest& r = call.request;
+    absl::StatusOr<query::Session> s =
+        backend->workspace->SignIn(r.tenant, creds.user_name, creds.password, r.now_ms);
+    if (!s.ok()) {
+      if (backend->throttle != nullptr) {
+        backend->throttle->RecordFailure(r.peer, creds.user_name, r.now_ms);
+      }
+      return ErrorReply(call.dialect, s.status());
+    }
+    return fn(*backend, call, Auth{std::move(*s), true});
+  };
+  if (b.hashing == nullptr || OffloadPool::OnPoolThread()) return sign_in(c);
+  return b.hashing->Defer(c, std::move(sign_in));
 }
 
 // A Workspace reply: the session cookie when the request signed in, the CSRF token on GETs.
@@ -183,13 +234,17 @@ enum class Family { kStatusCode, kStatus };
 // The Workspace dialect's one mapping (dialects reference 1.2, and 1.4 [decision]): the
 // status's statusCode (WorkspaceCode), and the HTTP status that code maps to: 1, 2, 10 -> 400;
 // 3, 5 -> 403; 6 -> 404; 18, 19 -> 409; 20 -> 401; 4 -> 500, except that Unavailable is 503
-// (try again) and a protocol error of 500 or above keeps its own (501, 505). A method the path
+// (try again) and a protocol error of 500 or above keeps its own (501, 505), as does 429 (too
+// many failed sign-ins). A method the path
 // does not take is code 2 and so 400, with the Allow header.
 ApiResponse WorkspaceFailure(const absl::Status& status, Family family) {
   const int code = WorkspaceCode(status);
   int http = HttpStatusOfWorkspaceCode(code);
   if (status.code() == absl::StatusCode::kUnavailable) http = 503;
-  if (std::optional<int> fixed = ProtocolHttpStatus(status); fixed && *fixed >= 500) http = *fixed;
+  if (std::optional<int> fixed = ProtocolHttpStatus(status);
+      fixed && (*fixed >= 500 || *fixed == 429)) {
+    http = *fixed;
+  }
   const std::string message = PublicMessage(status);
   return Json(http,
               family == Family::kStatus ? StatusErrorBody(message) : StatusCodeBody(code, message));
@@ -339,18 +394,16 @@ std::string UserBody(const storage::User& u, std::string_view tenant) {
   return out;
 }
 
-ApiResponse GetMe(WorkspaceBackend& ws, const Call& c) {
+ApiResponse GetMe(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(storage::User u, ws.workspace->GetUser(a.session.tenant, a.session.user_name));
     return WsReply(ws, c, a, 200, UserBody(u, a.session.tenant));
   });
 }
 
-ApiResponse PostMe(WorkspaceBackend& ws, const Call& c) {
+ApiResponse PostMe(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, ObjectBody(c));
     ASSIGN_OR_RETURN(std::string op, OptionalString(body, "operationName"));
@@ -374,9 +427,8 @@ ApiResponse PostMe(WorkspaceBackend& ws, const Call& c) {
   });
 }
 
-ApiResponse SetChannel(WorkspaceBackend& ws, const Call& c) {
+ApiResponse SetChannel(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, ObjectBody(c));
     ASSIGN_OR_RETURN(std::string op, OptionalString(body, "operationName"));
@@ -391,26 +443,23 @@ ApiResponse SetChannel(WorkspaceBackend& ws, const Call& c) {
   });
 }
 
-ApiResponse ListMyInteractions(WorkspaceBackend& ws, const Call& c) {
+ApiResponse ListMyInteractions(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(RequireAgent(a));
     RETURN_IF_ERROR(OnlyFieldsParam(c));
     return WsReply(ws, c, a, 200, ItemsBody(c, ws.workspace->MyInteractions(a.session)));
   });
 }
 
-ApiResponse ListInteractions(WorkspaceBackend& ws, const Call& c) {
+ApiResponse ListInteractions(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(OnlyFieldsParam(c));
     return WsReply(ws, c, a, 200, ItemsBody(c, ws.workspace->ActiveInteractions(a.session.tenant)));
   });
 }
 
-ApiResponse GetWorkInteraction(WorkspaceBackend& ws, const Call& c) {
+ApiResponse GetWorkInteraction(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(query::ItemView v, ws.workspace->GetInteraction(a.session, c.captures[0]));
     return WsReply(ws, c, a, 200, InteractionBody(v, Host(c)));
@@ -420,9 +469,8 @@ ApiResponse GetWorkInteraction(WorkspaceBackend& ws, const Call& c) {
 // POST /api/v2/interactions (Contact Center Admin): {"mediatype", "queue", "userData",
 // "customerId", "contact", "interactionType"}; with "state":"Composing" and "userId" a
 // draft owned by that agent.
-ApiResponse CreateWorkInteraction(WorkspaceBackend& ws, const Call& c) {
+ApiResponse CreateWorkInteraction(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(RequireAdmin(a));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, ObjectBody(c));
@@ -452,9 +500,8 @@ ApiResponse CreateWorkInteraction(WorkspaceBackend& ws, const Call& c) {
   });
 }
 
-ApiResponse OperateInteraction(WorkspaceBackend& ws, const Call& c) {
+ApiResponse OperateInteraction(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, ObjectBody(c));
     query::Operation op;
@@ -488,9 +535,8 @@ ApiResponse OperateInteraction(WorkspaceBackend& ws, const Call& c) {
 // its states, errors and PropertiesUpdated notification. Other members are ignored. Replies
 // {"statusCode":0}; failures in the statusCode family (WorkspaceError), as every /api/v2
 // resource request outside the agent operations of POST /api/v2/me/interactions/{id}.
-ApiResponse UpdateWorkInteraction(WorkspaceBackend& ws, const Call& c) {
+ApiResponse UpdateWorkInteraction(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(RequireAgent(a));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, ObjectBody(c));
@@ -504,9 +550,8 @@ ApiResponse UpdateWorkInteraction(WorkspaceBackend& ws, const Call& c) {
 
 // POST /api/v2/users (Contact Center Admin): {"userName","password","firstName",
 // "lastName","emailAddress","roles":["ROLE_AGENT"|"ROLE_ADMIN"]}.
-ApiResponse CreateUser(WorkspaceBackend& ws, const Call& c) {
+ApiResponse CreateUser(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(RequireAdmin(a));
     RETURN_IF_ERROR(NoParams(c));
     ASSIGN_OR_RETURN(Value body, ObjectBody(c));
@@ -522,9 +567,8 @@ ApiResponse CreateUser(WorkspaceBackend& ws, const Call& c) {
   });
 }
 
-ApiResponse ListUsers(WorkspaceBackend& ws, const Call& c) {
+ApiResponse ListUsers(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c));
     RETURN_IF_ERROR(RequireAdmin(a));
     RETURN_IF_ERROR(NoParams(c));
     std::string out;
@@ -543,12 +587,11 @@ ApiResponse ListUsers(WorkspaceBackend& ws, const Call& c) {
   });
 }
 
-ApiResponse Notifications(WorkspaceBackend& ws, const Call& c) {
+ApiResponse Notifications(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     if (ws.cometd == nullptr) {
       return absl::UnavailableError("the Workspace API is not enabled");
     }
-    ASSIGN_OR_RETURN(Auth a, Authenticate(ws, c, /*csrf_exempt=*/true));
     ASSIGN_OR_RETURN(Value messages, Body(c, true));
     ApiResponse r = ws.cometd->Handle(messages, a.session, Host(c));
     if (a.fresh) {
@@ -570,8 +613,11 @@ const Dialect kWorkspaceDialect{"api", WorkspaceError, /*key_auth=*/false};
 
 std::vector<Route> WorkspaceRoutes(WorkspaceBackend* backend) {
   const std::string api = "/api/v2";
-  auto h = [backend](ApiResponse (*fn)(WorkspaceBackend&, const Call&)) {
-    return Bind(backend, fn);
+  // `hashes`: the handler hashes a password itself (a new user's).
+  auto h = [backend](SignedHandler fn, bool csrf_exempt = false, bool hashes = false) -> Handler {
+    return [backend, fn, csrf_exempt, hashes](const Call& c) {
+      return SignedIn(*backend, c, fn, csrf_exempt, hashes);
+    };
   };
   const Dialect* d = &kWorkspaceDialect;
   return {
@@ -585,10 +631,11 @@ std::vector<Route> WorkspaceRoutes(WorkspaceBackend* backend) {
       {"GET", api + "/interactions/:id", h(GetWorkInteraction), d, kSessionRead},
       {"PUT", api + "/interactions/:id", h(UpdateWorkInteraction), d, kSessionWrite},
       {"GET", api + "/users", h(ListUsers), d, kSessionRead},
-      {"POST", api + "/users", h(CreateUser), d, kSessionWrite},
-      {"GET", api + "/notifications", h(NotificationsUpgrade), d, kSessionRead},
-      {"POST", api + "/notifications", h(Notifications), d, kSessionPoll},
-      {"POST", api + "/notifications/:type", h(Notifications), d, kSessionPoll},
+      {"POST", api + "/users", h(CreateUser, false, /*hashes=*/true), d, kSessionWrite},
+      {"GET", api + "/notifications", Bind(backend, NotificationsUpgrade), d, kSessionRead},
+      {"POST", api + "/notifications", h(Notifications, /*csrf_exempt=*/true), d, kSessionPoll},
+      {"POST", api + "/notifications/:type", h(Notifications, /*csrf_exempt=*/true), d,
+       kSessionPoll},
   };
 }
 
