@@ -25,6 +25,9 @@ with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command 
   --address=ADDR         listen address (default 127.0.0.1; 0.0.0.0 for all interfaces)
   --port=N               listen port (default 8080; 0 picks a free port)
   --data-dir=DIR         RocksDB directory, created if missing (default ./data)
+  --disk-reserve-mb=N    writes are refused (503, Retry-After) while the data directory's
+                           disk has less free space than this, and resume once it has; start
+                           fails on such a disk (default 64)
   --threads=N            HTTP worker threads (default 2)
   --sync=always|batch|none
                          always (default): a write is acknowledged once its WAL is fsynced;
@@ -74,7 +77,7 @@ constexpr const char* kFlagNames[] = {
     "address",        "port",           "data-dir",      "threads",   "sync",
     "max-body-bytes", "log-level",      "lcm-time-zone", "admin",     "csrf",
     "session-idle-s", "cometd-hold-ms", "fixed-now",     "admin-key", "no-auth",
-    "max-connections", "idle-timeout-s", "auth-failures-per-address",
+    "max-connections", "idle-timeout-s", "disk-reserve-mb", "auth-failures-per-address",
     "auth-failures-per-name"};
 
 // "--name=value" for each flag set in the environment, to be parsed before the command line.
@@ -134,6 +137,8 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
       flags->http.durability = Durability::kNone;
     } else if (name == "--max-body-bytes" && ParseNumber(value, uint64_t{1} << 30, &n) && n > 0) {
       flags->http.max_body_bytes = n;
+    } else if (name == "--disk-reserve-mb" && ParseNumber(value, uint64_t{1} << 20, &n)) {
+      flags->disk_reserve_mb = n;
     } else if (name == "--max-connections" && ParseNumber(value, 1 << 24, &n) && n > 0) {
       flags->http.max_connections = n;
     } else if (name == "--idle-timeout-s" && ParseNumber(value, 86400, &n) && n > 0) {

@@ -17,6 +17,7 @@ extern const char kUsage[];
 struct Flags {
   HttpOptions http;
   std::string data_dir = "./data";
+  uint64_t disk_reserve_mb = 64;
   std::string lcm_time_zone = "UTC";
   std::string admin;  // NAME:PASSWORD
   std::string admin_key;

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   contextd::storage::RocksDbOptions store_options;
   store_options.path = flags.data_dir;
   store_options.sync = false;  // durability comes from the HTTP server's commit path
+  store_options.disk_reserve_bytes = flags.disk_reserve_mb << 20;
   auto store = contextd::storage::OpenRocksDbStore(store_options);
   if (!store.ok()) {
     std::fprintf(stderr, "contextd: cannot open %s: %s\n", flags.data_dir.c_str(),

@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "storage/disk_space.h"
 #include "storage/index_entries.h"
 #include "storage/store.h"
 
@@ -58,7 +59,10 @@ class RocksDbStore final : public Store {
   friend class RocksDbBulkLoader;
 
   // Takes ownership of `db` and its column family `handles` (in the order above).
-  RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync);
+  // `wal_failed` is set (by the listener OpenRocksDbStore installs) when an append to the
+  // write-ahead log failed; `disk` guards the free space of the data directory's disk.
+  RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync,
+               std::shared_ptr<std::atomic<bool>> wal_failed, DiskSpaceGuard disk);
   ~RocksDbStore() override;
 
   absl::StatusOr<Service> Create(std::string_view tenant, Service service) override;
@@ -92,8 +96,17 @@ class RocksDbStore final : public Store {
   absl::StatusOr<IntegrityReport> CheckIntegrity() override;  // rocksdb_integrity.cc
 
  private:
+  // Every write goes through these: refused while the WAL is in error or the disk's reserve
+  // is used up (Writable), then applied, keeping write_error_ (Written).
+  absl::Status Commit(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch);
+  absl::Status Commit(const rocksdb::WriteOptions& options, rocksdb::ColumnFamilyHandle* family,
+                      const rocksdb::Slice& key, const rocksdb::Slice& value);
+  absl::Status Writable();
   // FromRocksDb for the status of a write or a WAL sync, keeping write_error_.
   absl::Status Written(const rocksdb::Status& s);
+  // While write_error_ is set: asks RocksDB to resume writing (at most once a second); clears
+  // write_error_ when it does (the disk has room again).
+  void TryResume();
 
   static constexpr size_t kStripes = 1024;
 
@@ -151,6 +164,15 @@ class RocksDbStore final : public Store {
   // Set by a write or WAL sync that failed with an I/O error, cleared by the next that
   // succeeds: the store cannot make writes durable now (StoreStats::write_error).
   std::atomic<bool> write_error_{false};
+  std::atomic<int64_t> last_resume_ms_{0};  // steady clock, of the last TryResume attempt
+  // Set once an append to, or a sync of, the write-ahead log failed. After a failed append,
+  // RocksDB 7.8.3 asserts (WritableFileWriter::AssertFalseAndGetStatusForPrevError,
+  // `sync_without_flush_called_`; see facebook/rocksdb#10555 and #12448) when that WAL file
+  // is used again: by a later SyncWAL, by Resume's flush, by shutdown's final sync. So from
+  // then on the store refuses every write and sync itself and never resumes: writes come back
+  // with a restart, which recovers the WAL. DiskSpaceGuard keeps a full disk from getting here.
+  std::shared_ptr<std::atomic<bool>> wal_failed_;
+  DiskSpaceGuard disk_;
   std::mutex ids_mu_;  // guards the two maps (each counter has its own lock)
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> service_ids_;      // by tenant
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant

@@ -5,6 +5,8 @@
 
 #include "storage/rocksdb_store.h"
 
+#include <chrono>
+
 #include <algorithm>
 #include <functional>
 #include <limits>
@@ -13,6 +15,7 @@
 
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "storage/codec.h"
@@ -56,6 +59,32 @@ struct WindowRange {
   rocksdb::ReadOptions options;
 };
 
+absl::Status WalFailedError() {
+  return absl::UnavailableError(
+      "a write to the write-ahead log failed: writes are refused until contextd restarts");
+}
+
+// Notes a failed append to the write-ahead log (RocksDB reports it as the background error
+// of a write, kWriteCallback), and keeps RocksDB's own recovery from using that log
+// (RocksDbStore::wal_failed_).
+class WalErrorListener : public rocksdb::EventListener {
+ public:
+  explicit WalErrorListener(std::shared_ptr<std::atomic<bool>> failed)
+      : failed_(std::move(failed)) {}
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status*) override {
+    if (reason == rocksdb::BackgroundErrorReason::kWriteCallback) failed_->store(true);
+  }
+
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    if (failed_->load()) *auto_recovery = false;
+  }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> failed_;
+};
+
 bool EntryMayMatch(const IndexScan& scan, std::string_view value) {
   if (scan.status == IndexScan::Status::kAny || scan.index != IndexKind::kStarted) return true;
   const bool completed = !value.empty() && value[0] == '\1';
@@ -84,8 +113,9 @@ class RocksDbStore::OwnerLocks {
 };
 
 RocksDbStore::RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                           bool sync)
-    : db_(db), handles_(std::move(handles)) {
+                           bool sync, std::shared_ptr<std::atomic<bool>> wal_failed,
+                           DiskSpaceGuard disk)
+    : db_(db), handles_(std::move(handles)), wal_failed_(std::move(wal_failed)), disk_(std::move(disk)) {
   write_options_.sync = sync;
 }
 
@@ -124,7 +154,7 @@ absl::StatusOr<Service> RocksDbStore::Create(std::string_view tenant, Service se
   for (const IndexEntry& e : IndexEntriesOf(tenant, service)) {
     RETURN_IF_ERROR(FromRocksDb(batch.Put(index(), e.key, e.value)));
   }
-  RETURN_IF_ERROR(Written(db_->Write(write_options_, &batch)));
+  RETURN_IF_ERROR(Commit(write_options_, &batch));
   return service;
 }
 
@@ -167,7 +197,7 @@ absl::StatusOr<Service> RocksDbStore::Update(std::string_view tenant, uint64_t s
   }
   RETURN_IF_ERROR(
       FromRocksDb(batch.Put(services(), ServiceKey(tenant, service_id), EncodeService(after))));
-  RETURN_IF_ERROR(Written(db_->Write(write_options_, &batch)));
+  RETURN_IF_ERROR(Commit(write_options_, &batch));
   return after;
 }
 
@@ -182,11 +212,36 @@ absl::Status RocksDbStore::Delete(std::string_view tenant, uint64_t service_id) 
   std::optional<ActiveEntry> active = ActiveEntryOf(tenant, before);
   OwnerLocks locks(this, active ? &active->record_key : nullptr, nullptr);
   RETURN_IF_ERROR(MoveActive(active ? &*active : nullptr, nullptr, &batch));
-  return Written(db_->Write(write_options_, &batch));
+  return Commit(write_options_, &batch);
 }
 
 // Every family is in db_ and shares its WAL (rocksdb_internal.h), so this one sync covers all.
-absl::Status RocksDbStore::Sync() { return Written(db_->SyncWAL()); }
+absl::Status RocksDbStore::Sync() {
+  if (wal_failed_->load(std::memory_order_relaxed)) return WalFailedError();
+  absl::Status s = Written(db_->SyncWAL());
+  // A failed sync leaves the WAL file in error: RocksDB refuses it until a restart.
+  if (absl::IsUnavailable(s)) wal_failed_->store(true, std::memory_order_relaxed);
+  return s;
+}
+
+absl::Status RocksDbStore::Writable() {
+  if (wal_failed_->load(std::memory_order_relaxed)) return WalFailedError();
+  RETURN_IF_ERROR(disk_.Check());
+  if (write_error_.load(std::memory_order_relaxed)) TryResume();
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbStore::Commit(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch) {
+  RETURN_IF_ERROR(Writable());
+  return Written(db_->Write(options, batch));
+}
+
+absl::Status RocksDbStore::Commit(const rocksdb::WriteOptions& options,
+                                  rocksdb::ColumnFamilyHandle* family, const rocksdb::Slice& key,
+                                  const rocksdb::Slice& value) {
+  RETURN_IF_ERROR(Writable());
+  return Written(db_->Put(options, family, key, value));
+}
 
 absl::StatusOr<std::vector<Interaction>> RocksDbStore::Append(std::string_view tenant,
                                                               std::vector<Interaction> records) {
@@ -203,7 +258,7 @@ absl::StatusOr<std::vector<Interaction>> RocksDbStore::Append(std::string_view t
       RETURN_IF_ERROR(FromRocksDb(batch.Put(interaction_index(), key, bytes)));
     }
   }
-  RETURN_IF_ERROR(Written(db_->Write(write_options_, &batch)));
+  RETURN_IF_ERROR(Commit(write_options_, &batch));
   return records;
 }
 
@@ -234,13 +289,13 @@ absl::StatusOr<std::optional<CustomerKeys>> RocksDbStore::GetCustomerKeys(
 
 absl::Status RocksDbStore::PutCustomerKeys(std::string_view tenant, std::string_view customer_id,
                                            const CustomerKeys& keys) {
-  return Written(db_->Put(write_options_, meta(), CustomerKeysKey(tenant, customer_id),
-                              EncodeCustomerKeys(keys)));
+  return Commit(write_options_, meta(), CustomerKeysKey(tenant, customer_id),
+                              EncodeCustomerKeys(keys));
 }
 
 absl::Status RocksDbStore::PutUser(std::string_view tenant, const User& user) {
-  return Written(db_->Put(write_options_, workspace(),
-                              WorkspaceKey('u', tenant, user.user_name), EncodeUser(user)));
+  return Commit(write_options_, workspace(),
+                              WorkspaceKey('u', tenant, user.user_name), EncodeUser(user));
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, User>>> RocksDbStore::ListUsers() {
@@ -248,8 +303,8 @@ absl::StatusOr<std::vector<std::pair<std::string, User>>> RocksDbStore::ListUser
 }
 
 absl::Status RocksDbStore::PutWorkItem(std::string_view tenant, const WorkItem& item) {
-  return Written(db_->Put(write_options_, workspace(), WorkspaceKey('i', tenant, item.id),
-                              EncodeWorkItem(item)));
+  return Commit(write_options_, workspace(), WorkspaceKey('i', tenant, item.id),
+                              EncodeWorkItem(item));
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> RocksDbStore::ListWorkItems() {
@@ -259,8 +314,7 @@ absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> RocksDbStore::List
 // Access records live in the workspace family under their own kinds: 'k' API keys (by id),
 // 't' tenants (by name).
 absl::Status RocksDbStore::PutApiKey(const ApiKey& key) {
-  return Written(
-      db_->Put(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id), EncodeApiKey(key)));
+  return Commit(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id), EncodeApiKey(key));
 }
 
 absl::StatusOr<std::vector<ApiKey>> RocksDbStore::ListApiKeys() {
@@ -271,8 +325,8 @@ absl::StatusOr<std::vector<ApiKey>> RocksDbStore::ListApiKeys() {
 }
 
 absl::Status RocksDbStore::PutTenant(const Tenant& tenant) {
-  return Written(db_->Put(SyncedWrite(), workspace(), WorkspaceKey('t', tenant.name, ""),
-                              EncodeTenant(tenant)));
+  return Commit(SyncedWrite(), workspace(), WorkspaceKey('t', tenant.name, ""),
+                              EncodeTenant(tenant));
 }
 
 absl::StatusOr<std::vector<Tenant>> RocksDbStore::ListTenants() {
@@ -287,13 +341,29 @@ absl::Status RocksDbStore::Written(const rocksdb::Status& s) {
     write_error_.store(false, std::memory_order_relaxed);
   } else if (s.IsIOError()) {  // NoSpace is an IOError too
     write_error_.store(true, std::memory_order_relaxed);
+    TryResume();
   }
   return FromRocksDb(s);
 }
 
+void RocksDbStore::TryResume() {
+  if (wal_failed_->load(std::memory_order_relaxed)) return;  // Resume would use the WAL
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = last_resume_ms_.load();
+  if (now - last < 1000 || !last_resume_ms_.compare_exchange_strong(last, now)) return;
+  // After a failed WAL write RocksDB refuses every write (its background error) until
+  // Resume() succeeds: it flushes the memtables and starts a new WAL, which needs the space.
+  if (db_->Resume().ok()) write_error_.store(false, std::memory_order_relaxed);
+}
+
 absl::StatusOr<StoreStats> RocksDbStore::Stats() {
   StoreStats out;
-  out.write_error = write_error_.load(std::memory_order_relaxed);
+  if (write_error_.load(std::memory_order_relaxed)) TryResume();
+  const bool disk_full = !disk_.Check().ok();
+  out.write_error = write_error_.load(std::memory_order_relaxed) ||
+                    wal_failed_->load(std::memory_order_relaxed) || disk_full;
   rocksdb::Statistics* stats = db_->GetOptions().statistics.get();
   if (stats != nullptr) {
     out.block_cache_hits = stats->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
@@ -404,7 +474,7 @@ absl::StatusOr<uint64_t> RocksDbStore::TakeIds(IdCounter& counter, uint64_t n) {
 absl::Status RocksDbStore::PersistIdLimit(IdCounter& counter, uint64_t limit) {
   std::string value;
   AppendBigEndian64(limit, &value);
-  RETURN_IF_ERROR(Written(db_->Put(SyncedWrite(), meta(), counter.key, value)));
+  RETURN_IF_ERROR(Commit(SyncedWrite(), meta(), counter.key, value));
   counter.limit = limit;
   return absl::OkStatus();
 }
@@ -528,6 +598,11 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
       {"interaction_index", cf_options()},
       {"workspace", cf_options()},
   };
+  auto wal_failed = std::make_shared<std::atomic<bool>>(false);
+  db_options.listeners.push_back(std::make_shared<WalErrorListener>(wal_failed));
+  DiskSpaceGuard disk(options.path, options.disk_reserve_bytes);
+  RETURN_IF_ERROR(disk.Check());  // a full disk: a clear message, not RocksDB's failure
+
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &handles, &db);
@@ -535,9 +610,15 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return absl::UnavailableError("data directory is in use: " + s.ToString());
     }
+    if (s.IsNoSpace()) {  // recovery writes the logs' records to table files first
+      return absl::UnavailableError("the disk holding " + options.path +
+                                    " is full: free space and start again (" + s.ToString() +
+                                    ")");
+    }
     return FromRocksDb(s);
   }
-  auto store = std::make_unique<RocksDbStore>(db, std::move(handles), options.sync);
+  auto store = std::make_unique<RocksDbStore>(db, std::move(handles), options.sync,
+                                              std::move(wal_failed), std::move(disk));
   return std::unique_ptr<Store>(std::move(store));
 }
 

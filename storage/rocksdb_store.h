@@ -20,6 +20,9 @@ struct RocksDbOptions {
   // The file system RocksDB works through; nullptr for the default one. Tests wrap it to inject
   // I/O errors. Not owned; must outlive the store.
   rocksdb::Env* env = nullptr;
+  // Writes are refused (Unavailable) while the data directory's disk has less free space
+  // than this (DiskSpaceGuard); opening on such a disk fails the same way. 0: no reserve.
+  uint64_t disk_reserve_bytes = uint64_t{64} << 20;
 };
 
 // Opens (or creates) the embedded RocksDB store at options.path. Returns Unavailable when

@@ -114,6 +114,9 @@ ApiResponse ErrorReply(const Dialect& dialect, const absl::Status& status) {
   ApiResponse r = dialect.error(status);
   if (r.status == 401 && dialect.key_auth)
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"contextd\"");
+  // Every 503 is temporary (a full disk, a failed sync, a busy pool, too many connections,
+  // a server stopping): the client may retry after a second.
+  if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 
@@ -121,6 +124,7 @@ ApiResponse RetryLater(const Dialect& dialect, int http_status, std::string_view
                        int64_t retry_after_ms) {
   ApiResponse r = ErrorReply(dialect, ProtocolError(http_status, message));
   const int64_t seconds = std::max<int64_t>(1, (retry_after_ms + 999) / 1000);
+  std::erase_if(r.headers, [](const auto& h) { return h.first == "Retry-After"; });
   r.headers.emplace_back("Retry-After", std::to_string(seconds));
   return r;
 }

@@ -45,7 +45,8 @@ std::string PublicMessage(const absl::Status& status);
 // contextd's own API (/contextd/v1, the probes): {"message":...}; unknown ids are 404.
 extern const Dialect kNativeDialect;
 
-// dialect.error(status), with the Bearer challenge on a 401 of a key-authenticated dialect.
+// dialect.error(status), with the Bearer challenge on a 401 of a key-authenticated dialect
+// and `Retry-After: 1` on a 503.
 ApiResponse ErrorReply(const Dialect& dialect, const absl::Status& status);
 
 // A refusal to retry later, in the dialect's shape: `http_status` 429 (too many failed

@@ -286,7 +286,6 @@ class Handler final : public Http::Handler {
       conn->discard = true;
       ApiResponse reply =
           api_->TransportError(-1, "", 503, "too many connections");
-      reply.headers.emplace_back("Retry-After", "1");
       const std::string bytes = WireReply(Http::Version::Http11, reply, true, false);
       SendNow(peer->fd(), bytes);
       ::shutdown(peer->fd(), SHUT_RDWR);  // Pistache reads the end and drops the connection
