@@ -41,9 +41,10 @@ absl::Status FromRocksDb(const rocksdb::Status& s);
 inline std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 // A persistent id sequence of one tenant. Ids are reserved in blocks: the upper end of the
-// current block is persisted (synced) before any id of it is handed out, so after a restart
-// counting resumes above every id ever given. Each tenant counts on its own, so its ids say
-// nothing of other tenants' writes.
+// current block is persisted (synced, then copied to the id high-water file outside the WAL,
+// id_high_water.h) before any id of it is handed out, so after a restart, even one that lost
+// WAL files, counting resumes above every id ever given. Each tenant counts on its own, so its ids
+// say nothing of other tenants' writes.
 struct IdCounter {
   std::string key;  // where the limit lives in the meta column family (IdLimitKey)
   std::mutex mu;
@@ -57,8 +58,10 @@ class RocksDbStore final : public Store {
  public:
   friend class RocksDbBulkLoader;
 
-  // Takes ownership of `db` and its column family `handles` (in the order above).
-  RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync);
+  // Takes ownership of `db` and its column family `handles` (in the order above). `dir` holds
+  // the id high-water file, whose contents are `high_water` (id_high_water.h).
+  RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync,
+               std::string dir, std::map<std::string, uint64_t> high_water);
   ~RocksDbStore() override;
 
   absl::StatusOr<Service> Create(std::string_view tenant, Service service) override;
@@ -91,6 +94,12 @@ class RocksDbStore final : public Store {
   absl::StatusOr<StoreStats> Stats() override;
   absl::StatusOr<IntegrityReport> CheckIntegrity() override;  // rocksdb_integrity.cc
 
+  // Compares the database's id limits with the high-water file's. A limit the database has
+  // not reached means a synced write that raised it was lost: DataLoss naming the counter and
+  // both limits; with `recover_anyway` instead the database's limit is raised to the file's
+  // (so no id is handed out twice) and a line per counter is added to `dropped`.
+  absl::Status CheckIdLimits(bool recover_anyway, std::vector<std::string>* dropped);
+
  private:
   // FromRocksDb for the status of a write or a WAL sync, keeping write_error_.
   absl::Status Written(const rocksdb::Status& s);
@@ -106,7 +115,8 @@ class RocksDbStore final : public Store {
   // pass kMaxId (the sequence is used up: nothing is handed out). REQUIRES: n >= 1.
   absl::StatusOr<uint64_t> TakeIds(IdCounter& counter, uint64_t n);
 
-  // Raises the counter's persisted limit (a synced write). REQUIRES: counter.mu is held.
+  // Raises the counter's persisted limit (a synced write, then the high-water file).
+  // REQUIRES: counter.mu is held.
   absl::Status PersistIdLimit(IdCounter& counter, uint64_t limit);
 
   absl::StatusOr<Service> Read(const rocksdb::ReadOptions& options, std::string_view tenant,
@@ -151,6 +161,9 @@ class RocksDbStore final : public Store {
   // Set by a write or WAL sync that failed with an I/O error, cleared by the next that
   // succeeds: the store cannot make writes durable now (StoreStats::write_error).
   std::atomic<bool> write_error_{false};
+  const std::string dir_;
+  std::mutex high_water_mu_;                    // guards high_water_ and its file
+  std::map<std::string, uint64_t> high_water_;  // IdLimitKey -> limit (id_high_water.h)
   std::mutex ids_mu_;  // guards the two maps (each counter has its own lock)
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> service_ids_;      // by tenant
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant
