@@ -42,9 +42,10 @@ inline std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.si
 
 // A persistent id sequence of one tenant. Ids are reserved in blocks: the upper end of the
 // current block is persisted (synced, then copied to the id high-water file outside the WAL,
-// id_high_water.h) before any id of it is handed out, so after a restart, even one that lost
-// WAL files, counting resumes above every id ever given. Each tenant counts on its own, so its ids
-// say nothing of other tenants' writes.
+// id_high_water.h) before any id of it is handed out, so after a restart counting resumes above
+// every id ever given, even one that lost WAL files: the open refuses a database whose limits
+// are behind that file, or with recover_anyway raises them to it (CheckIdLimits). Each tenant
+// counts on its own, so its ids say nothing of other tenants' writes.
 struct IdCounter {
   std::string key;  // where the limit lives in the meta column family (IdLimitKey)
   std::mutex mu;

@@ -120,13 +120,6 @@ absl::StatusOr<IdCounter*> RocksDbStore::Ids(IdKind kind, std::string_view tenan
     if (value.size() != 8) return absl::DataLossError("corrupt id limit " + counter->key);
     counter->next = counter->limit = ReadBigEndian64(value);
   }
-  {
-    // Above every id handed out even if the write of the database's limit was lost.
-    std::lock_guard<std::mutex> high_water_lock(high_water_mu_);
-    if (auto it = high_water_.find(counter->key); it != high_water_.end()) {
-      counter->next = counter->limit = std::max(counter->limit, it->second);
-    }
-  }
   return counters.emplace(std::string(tenant), std::move(counter)).first->second.get();
 }
 
