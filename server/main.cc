@@ -85,6 +85,12 @@ int main(int argc, char** argv) {
   // The log is declared before the app and the hub: held CometD replies completed when the
   // hub is destroyed (after the server) are still measured and logged.
   contextd::server::RequestLog log(stderr, flags.log_level);
+  for (const std::string& line : recovery.torn_tail) {
+    log.Message(contextd::server::LogLevel::kWarn,
+                "the newest WAL file ends in a record torn by a crash during its write (never "
+                "acknowledged), dropped: " +
+                    line);
+  }
   for (const std::string& line : recovery.dropped) {
     log.Message(contextd::server::LogLevel::kWarn, "--recover-anyway dropped: " + line);
   }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -668,6 +669,28 @@ bool LockedByAnother(const std::string& lock_file) {
   return held;
 }
 
+// Whether RocksDB's complaints (RecoveryLogger lines) are all about the end of `wal`, the
+// newest WAL file, ending inside a record, and the file still has the blocks RocksDB
+// preallocated past its end (fallocate, FALLOC_FL_KEEP_SIZE). A crash during a write leaves
+// exactly this; that record's write never returned, so it was never acknowledged. A file cut
+// short afterwards (truncate, a copy) has no blocks past its end and is refused.
+bool TornTailOfACrash(const std::vector<std::string>& lines, const std::string& path,
+                      const std::string& wal) {
+  for (const std::string& line : lines) {
+    if (line.find("/" + wal + ": dropping") == std::string::npos) return false;
+    if (line.find("truncated record body") == std::string::npos &&
+        line.find("error reading trailing data") == std::string::npos &&
+        line.find("truncated header") == std::string::npos) {
+      return false;
+    }
+  }
+  struct stat st;
+  if (lines.empty() || ::stat((path + "/" + wal).c_str(), &st) != 0) return false;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const uint64_t page = 4096;
+  return static_cast<uint64_t>(st.st_blocks) * 512 > (size + page - 1) / page * page;
+}
+
 // Hard links to the WAL files as they are, in `path`/damaged-wal/, before a recovery that
 // drops part of them deletes them. Returns a line for the recovery report.
 std::string KeepDamagedWals(const std::string& path, const DataDir& dir) {
@@ -774,8 +797,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
   };
   // WAL recovery: kAbsoluteConsistency refuses any damage, a torn last record too: RocksDB
   // cannot tell a record cut by a crash during its write (never acknowledged) from a file cut
-  // short later, which loses acknowledged writes, so both are refused and named. With
-  // recover_anyway, kPointInTimeRecovery keeps everything before the first damage.
+  // short later, which loses acknowledged writes. Only a torn tail that still has RocksDB's
+  // preallocated blocks behind it is dropped (TornTailOfACrash). With recover_anyway,
+  // kPointInTimeRecovery keeps everything before the first damage.
   std::shared_ptr<rocksdb::Logger> log;
   if (!options.read_only) {
     rocksdb::Status s = rocksdb::CreateLoggerFromOptions(options.path, db_options, &log);
@@ -793,6 +817,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
   };
   auto logger = std::make_shared<RecoveryLogger>(log);
   rocksdb::Status s = open(rocksdb::WALRecoveryMode::kAbsoluteConsistency, logger);
+  if (s.IsCorruption() && !dir.wals.empty() &&
+      TornTailOfACrash(logger->Lines(), options.path, dir.wals.back().first)) {
+    // kTolerateCorruptedTailRecords drops the torn record and refuses any other damage.
+    report->torn_tail = logger->Lines();
+    logger = std::make_shared<RecoveryLogger>(log);
+    s = open(rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords, logger);
+  }
   if (s.IsCorruption() && !logger->Lines().empty()) {
     std::string damage;
     for (const std::string& line : logger->Lines()) damage += (damage.empty() ? "" : "; ") + line;

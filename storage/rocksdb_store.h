@@ -42,6 +42,9 @@ struct RecoveryReport {
   // With recover_anyway: one line per thing dropped (WAL file, bytes, where replay stopped,
   // id counters raised above writes that were lost); empty when nothing was lost.
   std::vector<std::string> dropped;
+  // RocksDB's words on the newest WAL file ending inside a record that a crash interrupted
+  // while it was written (never acknowledged), which was dropped; empty when there was none.
+  std::vector<std::string> torn_tail;
 };
 
 // Opens (or, unless read_only, creates) the embedded RocksDB store at options.path.
@@ -49,7 +52,8 @@ struct RecoveryReport {
 // but no CURRENT file is refused (FailedPrecondition, naming the file and how to restore it),
 // never replaced by a new one. Returns:
 //   Unavailable when another process holds the directory or a file cannot be read;
-//   DataLoss, naming the file, when a WAL file is damaged (truncated, bytes changed) or synced
+//   DataLoss, naming the file, when a WAL file is damaged (truncated, bytes changed; a torn
+//     last record only when the file was cut short after the crash, see RecoveryReport) or synced
 //     writes are missing (the id high-water file, id_high_water.h, is ahead of the database),
 //     unless options.recover_anyway;
 //   FailedPrecondition when read_only and there is no database, or CURRENT or the MANIFEST it
