@@ -743,6 +743,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
     report->wal_bytes += size;
   }
   absl::StatusOr<std::map<std::string, uint64_t>> high_water = ReadIdHighWater(options.path);
+  if (high_water.status().code() == absl::StatusCode::kDataLoss) {
+    // Not DataLoss: recover_anyway cannot help here.
+    return absl::FailedPreconditionError(
+        std::string(high_water.status().message()) +
+        ": restore it from a backup, or, if no WAL file was lost, remove it (the next id block "
+        "rewrites it)");
+  }
   if (!high_water.ok()) return high_water.status();
   if (options.read_only && LockedByAnother(options.path + "/LOCK")) {
     return absl::UnavailableError("data directory is in use by a running server: " + options.path);

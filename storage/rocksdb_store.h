@@ -56,8 +56,8 @@ struct RecoveryReport {
 //     last record only when the file was cut short after the crash, see RecoveryReport) or synced
 //     writes are missing (the id high-water file, id_high_water.h, is ahead of the database),
 //     unless options.recover_anyway;
-//   FailedPrecondition when read_only and there is no database, or CURRENT or the MANIFEST it
-//     names is missing;
+//   FailedPrecondition when read_only and there is no database, when CURRENT or the MANIFEST
+//     it names is missing, or when the id high-water file is damaged;
 //   Internal otherwise.
 // Fills `report` (may be null). The store closes the database when destroyed.
 absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options,

@@ -217,6 +217,12 @@ TEST_F(RecoveryTest, CheckWritesNothingAndRefusesAMissingOrEmptyDirectory) {
   EXPECT_NE(check.output.find("checked 10 services"), std::string::npos) << check.output;
   EXPECT_EQ(Files(), before) << "check changed the data directory";
 
+  // Not on a running server's directory: its WAL may end mid-write.
+  StartServer();
+  CommandResult running = Check();
+  EXPECT_EQ(running.code, 1) << running.output;
+  EXPECT_NE(running.output.find("in use by a running server"), std::string::npos) << running.output;
+
   const std::string missing = logs_.path() + "/nonexistent";
   CommandResult none =
       RunCommand(std::string(CONTEXTD_BINARY) + " check --data-dir " + missing + " 2>&1");
