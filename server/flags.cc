@@ -63,6 +63,10 @@ with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command 
                            Retry-After (default 50; 0: no limit)
   --auth-failures-per-name=N
                          the same per Workspace user name and per API key id (default 10)
+  --recover-anyway       start even though the write-ahead log is damaged or synced writes
+                           are missing (contextd refuses to start on that by default): keeps
+                           what precedes the damage and logs what was dropped; ids are never
+                           handed out twice. Command line only, never from the environment
   --fixed-now=TIMESTAMP  for tests: every request sees this time (YYYY-MM-DDTHH:MM:SS.sssZ)
                            instead of the system clock (default: the system clock)
   --help                 print this help
@@ -115,7 +119,8 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
     if (size_t eq = arg.find('='); eq != std::string_view::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
-    } else if (arg != "--help" && arg != "--csrf" && arg != "--no-auth" && i + 1 < argc) {
+    } else if (arg != "--help" && arg != "--csrf" && arg != "--no-auth" &&
+               arg != "--recover-anyway" && i + 1 < argc) {
       value = argv[++i];
     }
     uint64_t n = 0;
@@ -149,6 +154,8 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
       flags->csrf = true;
     } else if (name == "--no-auth") {
       flags->no_auth = true;
+    } else if (name == "--recover-anyway" && value.empty()) {
+      flags->recover_anyway = true;
     } else if (name == "--admin-key" && value.size() >= 32) {
       flags->admin_key = std::string(value);
     } else if (name == "--cometd-hold-ms" && ParseNumber(value, kMaxHoldMs, &n) && n > 0) {

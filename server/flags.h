@@ -22,6 +22,7 @@ struct Flags {
   std::string admin;  // NAME:PASSWORD
   std::string admin_key;
   bool no_auth = false;
+  bool recover_anyway = false;  // command line only: applies to one start
   bool csrf = false;
   uint64_t session_idle_s = 1800;
   uint64_t cometd_hold_ms = 25000;

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -64,12 +65,42 @@ int main(int argc, char** argv) {
   store_options.path = flags.data_dir;
   store_options.sync = false;  // durability comes from the HTTP server's commit path
   store_options.disk_reserve_bytes = flags.disk_reserve_mb << 20;
-  auto store = contextd::storage::OpenRocksDbStore(store_options);
+  store_options.recover_anyway = flags.recover_anyway;
+  contextd::storage::RecoveryReport recovery;
+  const auto open_started = std::chrono::steady_clock::now();
+  auto store = contextd::storage::OpenRocksDbStore(store_options, &recovery);
   if (!store.ok()) {
     std::fprintf(stderr, "contextd: cannot open %s: %s\n", flags.data_dir.c_str(),
                  std::string(store.status().message()).c_str());
+    if (store.status().code() == absl::StatusCode::kDataLoss) {
+      std::fprintf(stderr,
+                   "contextd: refusing to start. Inspect with `contextd check --data-dir=%s`; "
+                   "to start with what precedes the damage, run contextd once with "
+                   "--recover-anyway (it logs what is dropped and never hands out an id "
+                   "twice)\n",
+                   flags.data_dir.c_str());
+    }
     return 1;
   }
+  const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - open_started)
+                           .count();
+  // The log is declared before the app and the hub: held CometD replies completed when the
+  // hub is destroyed (after the server) are still measured and logged.
+  contextd::server::RequestLog log(stderr, flags.log_level);
+  for (const std::string& line : recovery.torn_tail) {
+    log.Message(contextd::server::LogLevel::kWarn,
+                "the newest WAL file ends in a record torn by a crash during its write (never "
+                "acknowledged), dropped: " +
+                    line);
+  }
+  for (const std::string& line : recovery.dropped) {
+    log.Message(contextd::server::LogLevel::kWarn, "--recover-anyway dropped: " + line);
+  }
+  log.Message(contextd::server::LogLevel::kInfo,
+              "recovered in " + std::to_string(open_ms) + " ms (replayed " +
+                  std::to_string(recovery.wal_files) + " WAL files, " +
+                  std::to_string(recovery.wal_bytes) + " bytes)");
   auto access = contextd::query::Access::Open(store->get(), flags.admin_key);
   if (!access.ok()) {
     std::fprintf(stderr, "contextd: cannot load the API keys: %s\n",
@@ -98,10 +129,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  // The log and the app (which owns the latencies) are declared before the hub: held CometD
-  // replies completed when the hub is destroyed (after the server) are still measured and
-  // logged.
-  contextd::server::RequestLog log(stderr, flags.log_level);
+  // The app (which owns the latencies) is declared before the hub, like the log.
   flags.http.log = &log;
   std::optional<contextd::server::App> app;
   // Failed authentications are throttled per address and per name, sign-ins and API keys

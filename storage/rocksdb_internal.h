@@ -42,9 +42,11 @@ absl::Status FromRocksDb(const rocksdb::Status& s);
 inline std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 // A persistent id sequence of one tenant. Ids are reserved in blocks: the upper end of the
-// current block is persisted (synced) before any id of it is handed out, so after a restart
-// counting resumes above every id ever given. Each tenant counts on its own, so its ids say
-// nothing of other tenants' writes.
+// current block is persisted (synced, then copied to the id high-water file outside the WAL,
+// id_high_water.h) before any id of it is handed out, so after a restart counting resumes above
+// every id ever given, even one that lost WAL files: the open refuses a database whose limits
+// are behind that file, or with recover_anyway raises them to it (CheckIdLimits). Each tenant
+// counts on its own, so its ids say nothing of other tenants' writes.
 struct IdCounter {
   std::string key;  // where the limit lives in the meta column family (IdLimitKey)
   std::mutex mu;
@@ -58,10 +60,12 @@ class RocksDbStore final : public Store {
  public:
   friend class RocksDbBulkLoader;
 
-  // Takes ownership of `db` and its column family `handles` (in the order above).
-  // `wal_failed` is set (by the listener OpenRocksDbStore installs) when an append to the
-  // write-ahead log failed; `disk` guards the free space of the data directory's disk.
+  // Takes ownership of `db` and its column family `handles` (in the order above). `dir` holds
+  // the id high-water file, whose contents are `high_water` (id_high_water.h). `wal_failed` is
+  // set (by the listener OpenRocksDbStore installs) when an append to the write-ahead log
+  // failed; `disk` guards the free space of the data directory's disk.
   RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles, bool sync,
+               std::string dir, std::map<std::string, uint64_t> high_water,
                std::shared_ptr<std::atomic<bool>> wal_failed, DiskSpaceGuard disk);
   ~RocksDbStore() override;
 
@@ -95,6 +99,12 @@ class RocksDbStore final : public Store {
   absl::StatusOr<StoreStats> Stats() override;
   absl::StatusOr<IntegrityReport> CheckIntegrity() override;  // rocksdb_integrity.cc
 
+  // Compares the database's id limits with the high-water file's. A limit the database has
+  // not reached means a synced write that raised it was lost: DataLoss naming the counter and
+  // both limits; with `recover_anyway` instead the database's limit is raised to the file's
+  // (so no id is handed out twice) and a line per counter is added to `dropped`.
+  absl::Status CheckIdLimits(bool recover_anyway, std::vector<std::string>* dropped);
+
  private:
   // Every write goes through these: refused while the WAL is in error or the disk's reserve
   // is used up (Writable), then applied, keeping write_error_ (Written).
@@ -119,7 +129,8 @@ class RocksDbStore final : public Store {
   // pass kMaxId (the sequence is used up: nothing is handed out). REQUIRES: n >= 1.
   absl::StatusOr<uint64_t> TakeIds(IdCounter& counter, uint64_t n);
 
-  // Raises the counter's persisted limit (a synced write). REQUIRES: counter.mu is held.
+  // Raises the counter's persisted limit (a synced write, then the high-water file).
+  // REQUIRES: counter.mu is held.
   absl::Status PersistIdLimit(IdCounter& counter, uint64_t limit);
 
   absl::StatusOr<Service> Read(const rocksdb::ReadOptions& options, std::string_view tenant,
@@ -173,6 +184,9 @@ class RocksDbStore final : public Store {
   // with a restart, which recovers the WAL. DiskSpaceGuard keeps a full disk from getting here.
   std::shared_ptr<std::atomic<bool>> wal_failed_;
   DiskSpaceGuard disk_;
+  const std::string dir_;
+  std::mutex high_water_mu_;                    // guards high_water_ and its file
+  std::map<std::string, uint64_t> high_water_;  // IdLimitKey -> limit (id_high_water.h)
   std::mutex ids_mu_;  // guards the two maps (each counter has its own lock)
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> service_ids_;      // by tenant
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant

@@ -1,13 +1,22 @@
-// The RocksDB store (rocksdb_internal.h): opening the database, the service, interaction,
-// Workspace and access records' reads and writes, index scans, the durable sync and the
-// operational figures. The bulk loader is rocksdb_bulk_loader.cc, the integrity checker
+// The RocksDB store (rocksdb_internal.h): opening the database (refusing a damaged one), the
+// service, interaction, Workspace and access records' reads and writes, index scans, the
+// durable sync and the operational figures. The bulk loader is rocksdb_bulk_loader.cc, the integrity checker
 // rocksdb_integrity.cc, what each record puts in the index families index_entries.cc.
 
 #include "storage/rocksdb_store.h"
 
-#include <chrono>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -20,6 +29,7 @@
 #include "rocksdb/table.h"
 #include "storage/codec.h"
 #include "storage/errors.h"
+#include "storage/id_high_water.h"
 #include "storage/rocksdb_internal.h"
 #include "storage/status_macros.h"
 
@@ -113,9 +123,14 @@ class RocksDbStore::OwnerLocks {
 };
 
 RocksDbStore::RocksDbStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                           bool sync, std::shared_ptr<std::atomic<bool>> wal_failed,
-                           DiskSpaceGuard disk)
-    : db_(db), handles_(std::move(handles)), wal_failed_(std::move(wal_failed)), disk_(std::move(disk)) {
+                           bool sync, std::string dir, std::map<std::string, uint64_t> high_water,
+                           std::shared_ptr<std::atomic<bool>> wal_failed, DiskSpaceGuard disk)
+    : db_(db),
+      handles_(std::move(handles)),
+      wal_failed_(std::move(wal_failed)),
+      disk_(std::move(disk)),
+      dir_(std::move(dir)),
+      high_water_(std::move(high_water)) {
   write_options_.sync = sync;
 }
 
@@ -475,7 +490,57 @@ absl::Status RocksDbStore::PersistIdLimit(IdCounter& counter, uint64_t limit) {
   std::string value;
   AppendBigEndian64(limit, &value);
   RETURN_IF_ERROR(Commit(SyncedWrite(), meta(), counter.key, value));
+  {
+    std::lock_guard<std::mutex> lock(high_water_mu_);
+    std::map<std::string, uint64_t> raised = high_water_;
+    uint64_t& recorded = raised[counter.key];
+    recorded = std::max(recorded, limit);
+    RETURN_IF_ERROR(WriteIdHighWater(dir_, raised));
+    high_water_ = std::move(raised);
+  }
   counter.limit = limit;
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbStore::CheckIdLimits(bool recover_anyway, std::vector<std::string>* dropped) {
+  std::map<std::string, uint64_t> high_water;
+  {
+    std::lock_guard<std::mutex> lock(high_water_mu_);
+    high_water = high_water_;
+  }
+  for (const auto& [key, file_limit] : high_water) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), key, &value);
+    uint64_t db_limit = 1;  // no id handed out
+    if (!s.IsNotFound()) {
+      RETURN_IF_ERROR(FromRocksDb(s));
+      if (value.size() != 8) return absl::DataLossError("corrupt id limit " + key);
+      db_limit = ReadBigEndian64(value);
+    }
+    if (db_limit >= file_limit) continue;
+    // IdLimitKey: the counter's name, then '|' and the length-prefixed tenant when not "".
+    const size_t bar = key.find('|');
+    std::string_view tenant, rest;
+    if (bar != std::string::npos) {
+      SplitLengthPrefixed(std::string_view(key).substr(bar + 1), &tenant, &rest);
+    }
+    const std::string what = "the id counter " + key.substr(0, bar) + " of tenant '" +
+                             std::string(tenant) + "' is at " + std::to_string(db_limit) +
+                             " in the database but at " + std::to_string(file_limit) + " in " +
+                             dir_ + "/" + kIdHighWaterFile;
+    if (!recover_anyway) {
+      return absl::DataLossError(
+          what +
+          ": synced writes are missing from the database (a WAL file was removed or cut "
+          "short at a record boundary), and acknowledged writes with them");
+    }
+    std::string raised;
+    AppendBigEndian64(file_limit, &raised);
+    RETURN_IF_ERROR(Written(db_->Put(SyncedWrite(), meta(), key, raised)));
+    dropped->push_back(what + ": writes that took ids from " + std::to_string(db_limit) +
+                       " up to " + std::to_string(file_limit - 1) +
+                       " may be lost; new ids start at " + std::to_string(file_limit));
+  }
   return absl::OkStatus();
 }
 
@@ -556,7 +621,257 @@ absl::Status RocksDbStore::ReadActiveRecord(const std::string& key, ActiveRecord
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options) {
+namespace {
+
+// RocksDB's info log, forwarded to `target` (none: dropped), keeping the lines in which WAL
+// recovery says what it dropped ("<file>: dropping N bytes; Corruption: ...") and where it stopped
+// ("Point in time recovered to log #N seq #S"): RocksDB's statuses do not name the file, its log
+// does.
+class RecoveryLogger final : public rocksdb::Logger {
+ public:
+  explicit RecoveryLogger(std::shared_ptr<rocksdb::Logger> target)
+      : rocksdb::Logger(target ? target->GetInfoLogLevel() : rocksdb::InfoLogLevel::INFO_LEVEL),
+        target_(std::move(target)) {}
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    va_list copy;
+    va_copy(copy, ap);
+    if (target_) target_->Logv(level, format, ap);
+    char line[1024];
+    vsnprintf(line, sizeof line, format, copy);
+    va_end(copy);
+    std::string_view text(line);
+    if (text.find(": dropping ") == std::string_view::npos &&
+        text.find("Point in time recovered") == std::string_view::npos) {
+      return;
+    }
+    // RocksDB prefixes its source position: "[db/db_impl/db_impl_open.cc:982] ".
+    if (!text.empty() && text[0] == '[') {
+      if (size_t end = text.find("] "); end != std::string_view::npos) text.remove_prefix(end + 2);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (lines_.size() < 20) lines_.emplace_back(text);
+  }
+  void LogHeader(const char* format, va_list ap) override {
+    if (target_) target_->LogHeader(format, ap);
+  }
+  size_t GetLogFileSize() const override {
+    return target_ ? target_->GetLogFileSize() : kDoNotSupportGetLogFileSize;
+  }
+  void Flush() override {
+    if (target_) target_->Flush();
+  }
+
+  std::vector<std::string> Lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+
+ private:
+  const std::shared_ptr<rocksdb::Logger> target_;
+  std::mutex mu_;
+  std::vector<std::string> lines_;  // guarded by mu_
+};
+
+// RocksDB's info log (DIR/LOG; the previous one becomes LOG.old) as a stdio file whose write
+// errors are ignored. RocksDB 7.8.3's own file logger (CreateLoggerFromOptions) aborts the
+// process on the line after a failed write (WritableFileWriter's assertion, see
+// RocksDbStore::wal_failed_): on a full disk, the first error RocksDB logged killed contextd.
+class StdioLogger final : public rocksdb::Logger {
+ public:
+  explicit StdioLogger(FILE* file) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), file_(file) {}
+  ~StdioLogger() override { fclose(file_); }
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    timeval now{};
+    gettimeofday(&now, nullptr);
+    tm local{};
+    localtime_r(&now.tv_sec, &local);
+    std::lock_guard<std::mutex> lock(mu_);
+    fprintf(file_, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ", local.tm_year + 1900, local.tm_mon + 1,
+            local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
+            static_cast<long>(now.tv_usec));
+    vfprintf(file_, format, ap);
+    fputc('\n', file_);
+    fflush(file_);
+    clearerr(file_);  // a full disk loses lines, nothing else
+  }
+  void Flush() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    fflush(file_);
+  }
+
+ private:
+  std::mutex mu_;
+  FILE* file_;  // owned
+};
+
+// The info log of the database at `dir`; null (no log) when LOG cannot be created.
+std::shared_ptr<rocksdb::Logger> OpenStdioLogger(const std::string& dir) {
+  const std::string path = dir + "/LOG";
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) std::filesystem::rename(path, path + ".old", ec);
+  FILE* file = fopen(path.c_str(), "we");
+  if (file == nullptr) return nullptr;
+  return std::make_shared<StdioLogger>(file);
+}
+
+// What a data directory holds, as far as opening it cares.
+struct DataDir {
+  bool exists = false;
+  std::string current;                                 // CURRENT's contents; "" if none
+  std::vector<std::string> database_files;             // *.sst, *.log, MANIFEST-*, ids
+  std::string newest_manifest;                         // "" if none
+  std::vector<std::pair<std::string, uint64_t>> wals;  // *.log and their sizes, oldest first
+};
+
+absl::StatusOr<DataDir> ReadDataDir(const std::string& path) {
+  namespace fs = std::filesystem;
+  DataDir out;
+  std::error_code ec;
+  out.exists = fs::is_directory(path, ec);
+  if (!out.exists) {
+    if (fs::exists(path, ec)) return absl::FailedPreconditionError(path + " is not a directory");
+    return out;
+  }
+  auto ends_with = [](const std::string& s, std::string_view tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  bool has_current = false;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name == "CURRENT") has_current = true;
+    const bool manifest = name.rfind("MANIFEST-", 0) == 0;
+    const bool wal = ends_with(name, ".log");
+    if (manifest || wal || ends_with(name, ".sst") || name == kIdHighWaterFile) {
+      out.database_files.push_back(name);
+    }
+    if (manifest && name > out.newest_manifest) out.newest_manifest = name;
+    if (wal) {
+      std::error_code size_ec;
+      const uintmax_t size = fs::file_size(it->path(), size_ec);
+      out.wals.emplace_back(name, size_ec ? 0 : size);
+    }
+  }
+  if (ec) return absl::UnavailableError("cannot list " + path + ": " + ec.message());
+  std::sort(out.database_files.begin(), out.database_files.end());
+  std::sort(out.wals.begin(), out.wals.end());
+  if (has_current) {
+    std::ifstream in(path + "/CURRENT");
+    std::getline(in, out.current);
+    if (out.current.empty()) {
+      return absl::FailedPreconditionError(path +
+                                           "/CURRENT is empty (it names the database's "
+                                           "MANIFEST file); restore it or a backup");
+    }
+  }
+  return out;
+}
+
+// Whether another process holds RocksDB's lock on `lock_file` (a running server). Takes no
+// lock and writes nothing.
+bool LockedByAnother(const std::string& lock_file) {
+  const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct flock lock = {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  ::close(fd);
+  return held;
+}
+
+// Whether RocksDB's complaints (RecoveryLogger lines) are all about the end of `wal`, the
+// newest WAL file, ending inside a record, and the file still has the blocks RocksDB
+// preallocated past its end (fallocate, FALLOC_FL_KEEP_SIZE). A crash during a write leaves
+// exactly this; that record's write never returned, so it was never acknowledged. A file cut
+// short afterwards (truncate, a copy) has no blocks past its end and is refused.
+bool TornTailOfACrash(const std::vector<std::string>& lines, const std::string& path,
+                      const std::string& wal) {
+  for (const std::string& line : lines) {
+    if (line.find("/" + wal + ": dropping") == std::string::npos) return false;
+    if (line.find("truncated record body") == std::string::npos &&
+        line.find("error reading trailing data") == std::string::npos &&
+        line.find("truncated header") == std::string::npos) {
+      return false;
+    }
+  }
+  struct stat st;
+  if (lines.empty() || ::stat((path + "/" + wal).c_str(), &st) != 0) return false;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const uint64_t page = 4096;
+  return static_cast<uint64_t>(st.st_blocks) * 512 > (size + page - 1) / page * page;
+}
+
+// Hard links to the WAL files as they are, in `path`/damaged-wal/, before a recovery that
+// drops part of them deletes them. Returns a line for the recovery report.
+std::string KeepDamagedWals(const std::string& path, const DataDir& dir) {
+  namespace fs = std::filesystem;
+  const std::string keep = path + "/damaged-wal";
+  std::error_code ec;
+  fs::create_directories(keep, ec);
+  std::string files;
+  for (const auto& [name, size] : dir.wals) {
+    if (!ec && !fs::exists(keep + "/" + name))
+      fs::create_hard_link(path + "/" + name, keep + "/" + name, ec);
+    files += (files.empty() ? "" : ", ") + name + " (" + std::to_string(size) + " bytes)";
+  }
+  if (ec) return "WAL files before recovery: " + files + "; could not keep them: " + ec.message();
+  return "WAL files before recovery: " + files + "; kept as they were in " + keep;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& options,
+                                                        RecoveryReport* report) {
+  RecoveryReport unused;
+  if (report == nullptr) report = &unused;
+  ASSIGN_OR_RETURN(DataDir dir, ReadDataDir(options.path));
+  if (dir.current.empty() && !dir.database_files.empty()) {
+    // RocksDB would start a new, empty database here and later delete the old files.
+    std::string files;
+    for (size_t i = 0; i < dir.database_files.size() && i < 5; ++i) {
+      files += (i ? ", " : "") + dir.database_files[i];
+    }
+    if (dir.database_files.size() > 5) files += ", ...";
+    return absl::FailedPreconditionError(
+        options.path + "/CURRENT is missing, but the directory holds a database (" + files +
+        "); not starting an empty one over it. CURRENT names the newest MANIFEST file: " +
+        (dir.newest_manifest.empty() ? std::string("no MANIFEST is left either; restore a backup")
+                                     : "restore it (echo " + dir.newest_manifest + " > " +
+                                           options.path + "/CURRENT) or restore a backup"));
+  }
+  if (!dir.current.empty() && !std::filesystem::exists(options.path + "/" + dir.current)) {
+    return absl::FailedPreconditionError(options.path + "/CURRENT names " + dir.current +
+                                         ", which is missing: restore a backup");
+  }
+  if (options.read_only && dir.current.empty()) {
+    return absl::FailedPreconditionError(dir.exists
+                                             ? options.path + " holds no database (no CURRENT file)"
+                                             : "no data directory " + options.path);
+  }
+  for (const auto& [name, size] : dir.wals) {
+    ++report->wal_files;
+    report->wal_bytes += size;
+  }
+  absl::StatusOr<std::map<std::string, uint64_t>> high_water = ReadIdHighWater(options.path);
+  if (high_water.status().code() == absl::StatusCode::kDataLoss) {
+    // Not DataLoss: recover_anyway cannot help here.
+    return absl::FailedPreconditionError(
+        std::string(high_water.status().message()) +
+        ": restore it from a backup, or, if no WAL file was lost, remove it (the next id block "
+        "rewrites it)");
+  }
+  if (!high_water.ok()) return high_water.status();
+  if (options.read_only && LockedByAnother(options.path + "/LOCK")) {
+    return absl::UnavailableError("data directory is in use by a running server: " + options.path);
+  }
+
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
 
   auto cf_options = [&] {
@@ -579,13 +894,19 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
 
   rocksdb::DBOptions db_options;
   if (options.env != nullptr) db_options.env = options.env;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
+  db_options.create_if_missing = dir.current.empty() && !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.paranoid_checks = true;
+  // Every column family is flushed once the WAL passes this, not only those whose memtable
+  // fills: otherwise a family with few writes keeps every WAL file since its last flush.
+  db_options.max_total_wal_size = options.max_wal_bytes;
   db_options.max_background_jobs = 2;
   // Point lookups of hot records (a caller's active record, the services it lists) are
   // answered from this cache of whole values, without the index, filter and block search:
-  // 17% less CPU per IVR read at 10^6 services (README.md, "Measured choices").
-  db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
+  // 17% less CPU per IVR read at 10^6 services (README.md, "Measured choices"). Not read-only:
+  // there RocksDB 7.8.3 answered Gets wrongly through it (`check` saw an active record without
+  // its services after any restart), and a single pass gains nothing from it.
+  if (!options.read_only) db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_bytes);
   // Tickers only (block cache hits, stalls) for /metrics; no timers or histograms.
   db_options.statistics = rocksdb::CreateDBStatistics();
   db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
@@ -601,11 +922,51 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
   auto wal_failed = std::make_shared<std::atomic<bool>>(false);
   db_options.listeners.push_back(std::make_shared<WalErrorListener>(wal_failed));
   DiskSpaceGuard disk(options.path, options.disk_reserve_bytes);
-  RETURN_IF_ERROR(disk.Check());  // a full disk: a clear message, not RocksDB's failure
+  // A full disk: a clear message, not RocksDB's failure.
+  if (!options.read_only) RETURN_IF_ERROR(disk.Check());
 
+  // WAL recovery: kAbsoluteConsistency refuses any damage, a torn last record too: RocksDB
+  // cannot tell a record cut by a crash during its write (never acknowledged) from a file cut
+  // short later, which loses acknowledged writes. Only a torn tail that still has RocksDB's
+  // preallocated blocks behind it is dropped (TornTailOfACrash). With recover_anyway,
+  // kPointInTimeRecovery keeps everything before the first damage.
+  std::shared_ptr<rocksdb::Logger> log;
+  if (!options.read_only) log = OpenStdioLogger(options.path);  // read_only: no LOG file
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &handles, &db);
+  auto open = [&](rocksdb::WALRecoveryMode mode, std::shared_ptr<RecoveryLogger> logger) {
+    db_options.wal_recovery_mode = mode;
+    db_options.info_log = std::move(logger);
+    handles.clear();
+    return options.read_only
+               ? rocksdb::DB::OpenForReadOnly(db_options, options.path, families, &handles, &db)
+               : rocksdb::DB::Open(db_options, options.path, families, &handles, &db);
+  };
+  auto logger = std::make_shared<RecoveryLogger>(log);
+  rocksdb::Status s = open(rocksdb::WALRecoveryMode::kAbsoluteConsistency, logger);
+  if (s.IsCorruption() && !dir.wals.empty() &&
+      TornTailOfACrash(logger->Lines(), options.path, dir.wals.back().first)) {
+    // kTolerateCorruptedTailRecords drops the torn record and refuses any other damage.
+    report->torn_tail = logger->Lines();
+    logger = std::make_shared<RecoveryLogger>(log);
+    s = open(rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords, logger);
+  }
+  if (s.IsCorruption() && !logger->Lines().empty()) {
+    std::string damage;
+    for (const std::string& line : logger->Lines()) damage += (damage.empty() ? "" : "; ") + line;
+    if (!options.recover_anyway || options.read_only) {
+      return absl::DataLossError("the write-ahead log is damaged: " + damage +
+                                 " (starting would drop the writes from there on, which may "
+                                 "have been acknowledged)");
+    }
+    const std::string kept = KeepDamagedWals(options.path, dir);
+    logger = std::make_shared<RecoveryLogger>(log);
+    s = open(rocksdb::WALRecoveryMode::kPointInTimeRecovery, logger);
+    if (s.ok()) {
+      report->dropped.push_back(kept);
+      for (const std::string& line : logger->Lines()) report->dropped.push_back(line);
+    }
+  }
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return absl::UnavailableError("data directory is in use: " + s.ToString());
@@ -617,8 +978,11 @@ absl::StatusOr<std::unique_ptr<Store>> OpenRocksDbStore(const RocksDbOptions& op
     }
     return FromRocksDb(s);
   }
-  auto store = std::make_unique<RocksDbStore>(db, std::move(handles), options.sync,
-                                              std::move(wal_failed), std::move(disk));
+  auto store = std::make_unique<RocksDbStore>(db, std::move(handles), options.sync, options.path,
+                                              std::move(*high_water), std::move(wal_failed),
+                                              std::move(disk));
+  RETURN_IF_ERROR(
+      store->CheckIdLimits(options.recover_anyway && !options.read_only, &report->dropped));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -19,18 +19,29 @@ int RunCheck(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: contextd check [--data-dir=DIR]\n\n"
-          "Checks a stopped server's data directory (default ./data): every record\n"
-          "decodes, every index entry matches a record and every record has its index\n"
-          "entries, active records and id counters agree. Exit status 0 when consistent.\n");
+          "Checks a stopped server's data directory (default ./data) without writing to it:\n"
+          "the write-ahead log is undamaged and no synced write is missing (the server\n"
+          "refuses to start otherwise), every record decodes, every index entry matches a\n"
+          "record and every record has its index entries, active records and id counters\n"
+          "agree. Exit status 0 when consistent, 1 otherwise (also when DIR holds no\n"
+          "database).\n");
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
   storage::RocksDbOptions options;
   options.path = data_dir;
+  options.read_only = true;
   auto store = storage::OpenRocksDbStore(options);
   if (!store.ok()) {
-    std::fprintf(stderr, "contextd check: %s (stop the server first)\n",
-                 std::string(store.status().message()).c_str());
+    const absl::Status& s = store.status();
+    std::fprintf(stderr, "contextd check: %s\n", std::string(s.message()).c_str());
+    if (s.code() == absl::StatusCode::kDataLoss) {
+      std::fprintf(stderr,
+                   "contextd check: damaged; the server refuses to start on it. `contextd "
+                   "--recover-anyway` starts with what precedes the damage\n");
+    } else if (s.code() == absl::StatusCode::kUnavailable) {
+      std::fprintf(stderr, "contextd check: (stop the server first)\n");
+    }
     return 1;
   }
   absl::StatusOr<storage::IntegrityReport> report = (*store)->CheckIntegrity();
