@@ -39,9 +39,12 @@ class App {
 
   Api& api() { return *api_; }
   RouteLatencies& latencies() { return *latencies_; }
-  // One more gauge of /metrics (Probes::AddGauge); before serving.
+  // One more gauge or counter of /metrics (Probes::AddGauge, AddCounter); before serving.
   void AddGauge(std::string name, std::string help, std::function<double()> value) {
     probes_.AddGauge(std::move(name), std::move(help), std::move(value));
+  }
+  void AddCounter(std::string name, std::string help, std::function<double()> value) {
+    probes_.AddCounter(std::move(name), std::move(help), std::move(value));
   }
 
   // "METHOD pattern" of every route, as ApiResponse::route indexes them.

@@ -131,6 +131,10 @@ int main(int argc, char** argv) {
   }
   // The app (which owns the latencies) is declared before the hub, like the log.
   flags.http.log = &log;
+  // Before everything holding a connection's state (the app, the hashing pool, the hub):
+  // a connection's state counts itself out here when the last of them lets it go.
+  contextd::server::ConnectionCounters connections;
+  flags.http.counters = &connections;
   std::optional<contextd::server::App> app;
   // Failed authentications are throttled per address and per name, sign-ins and API keys
   // apart; password hashes run on one thread of their own, never on the HTTP workers.
@@ -150,17 +154,15 @@ int main(int argc, char** argv) {
                                  {access->get(), flags.no_auth, &key_throttle},
                                  {&workspace, &cometd, flags.csrf, &hashing, &sign_in_throttle},
                                  store->get()});
-  contextd::server::ConnectionCounters connections;
-  flags.http.counters = &connections;
   app->AddGauge("contextd_http_connections", "Connections being served.",
                 [&connections] { return static_cast<double>(connections.open.load()); });
   app->AddGauge("contextd_http_connections_paused",
                 "Connections not read from while their unsent replies are over the bound.",
                 [&connections] { return static_cast<double>(connections.paused.load()); });
-  app->AddGauge("contextd_http_connections_refused_total",
+  app->AddCounter("contextd_http_connections_refused_total",
                 "Connections refused at --max-connections.",
                 [&connections] { return static_cast<double>(connections.refused.load()); });
-  app->AddGauge("contextd_http_connections_overrun_total",
+  app->AddCounter("contextd_http_connections_overrun_total",
                 "Connections closed for sending while reading none of their replies.",
                 [&connections] { return static_cast<double>(connections.overrun.load()); });
   contextd::storage::Store* durable = store->get();

@@ -2,17 +2,13 @@
 
 #include <sys/statvfs.h>
 
-#include <chrono>
 
 namespace contextd::storage {
 
 absl::Status DiskSpaceGuard::Check() {
   if (reserve_bytes_ == 0) return absl::OkStatus();
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-  int64_t next = next_reading_ms_.load(std::memory_order_relaxed);
-  if (now >= next && next_reading_ms_.compare_exchange_strong(next, now + 100)) {
+  if (checks_.fetch_add(1, std::memory_order_relaxed) % 16 == 0 ||
+      full_.load(std::memory_order_relaxed)) {
     struct statvfs fs {};
     if (::statvfs(path_.c_str(), &fs) == 0) {
       const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;

@@ -13,7 +13,8 @@ namespace contextd::storage {
 // Refuses writes while the disk holding `path` has less than `reserve_bytes` free, so that
 // RocksDB never meets a full disk while appending to its write-ahead log (RocksDB 7.8 cannot
 // recover from a failed WAL append without a restart; see RocksDbStore::wal_failed_). The free
-// space is read (statvfs) at most every 100 ms; writes resume as soon as space returns.
+// space is read (statvfs) on one check in 16, and on every check while under the reserve, so
+// writes resume as soon as space returns. (No clock: storage reads none.)
 // Thread-safety: thread-safe.
 class DiskSpaceGuard {
  public:
@@ -32,7 +33,7 @@ class DiskSpaceGuard {
  private:
   const std::string path_;
   const uint64_t reserve_bytes_;
-  std::atomic<int64_t> next_reading_ms_{0};  // steady clock
+  std::atomic<uint64_t> checks_{0};
   std::atomic<uint64_t> free_bytes_{0};
   std::atomic<bool> full_{false};
 };

@@ -114,9 +114,10 @@ class RocksDbStore final : public Store {
   absl::Status Writable();
   // FromRocksDb for the status of a write or a WAL sync, keeping write_error_.
   absl::Status Written(const rocksdb::Status& s);
-  // While write_error_ is set: asks RocksDB to resume writing (at most once a second); clears
-  // write_error_ when it does (the disk has room again).
-  void TryResume();
+  // While write_error_ is set: asks RocksDB to resume writing, `now` (a readiness probe) or
+  // on one write attempt in 64 (the store reads no clock); clears write_error_ when it does
+  // (the disk has room again). Runs on the calling thread: Resume flushes the memtables.
+  void TryResume(bool now);
 
   static constexpr size_t kStripes = 1024;
 
@@ -175,7 +176,8 @@ class RocksDbStore final : public Store {
   // Set by a write or WAL sync that failed with an I/O error, cleared by the next that
   // succeeds: the store cannot make writes durable now (StoreStats::write_error).
   std::atomic<bool> write_error_{false};
-  std::atomic<int64_t> last_resume_ms_{0};  // steady clock, of the last TryResume attempt
+  std::atomic<uint64_t> resume_ticks_{0};  // write attempts since the store opened (TryResume)
+  std::atomic<bool> resuming_{false};
   // Set once an append to, or a sync of, the write-ahead log failed. After a failed append,
   // RocksDB 7.8.3 asserts (WritableFileWriter::AssertFalseAndGetStatusForPrevError,
   // `sync_without_flush_called_`; see facebook/rocksdb#10555 and #12448) when that WAL file

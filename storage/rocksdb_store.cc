@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -242,7 +241,7 @@ absl::Status RocksDbStore::Sync() {
 absl::Status RocksDbStore::Writable() {
   if (wal_failed_->load(std::memory_order_relaxed)) return WalFailedError();
   RETURN_IF_ERROR(disk_.Check());
-  if (write_error_.load(std::memory_order_relaxed)) TryResume();
+  if (write_error_.load(std::memory_order_relaxed)) TryResume(/*now=*/false);
   return absl::OkStatus();
 }
 
@@ -356,26 +355,24 @@ absl::Status RocksDbStore::Written(const rocksdb::Status& s) {
     write_error_.store(false, std::memory_order_relaxed);
   } else if (s.IsIOError()) {  // NoSpace is an IOError too
     write_error_.store(true, std::memory_order_relaxed);
-    TryResume();
+    TryResume(/*now=*/false);
   }
   return FromRocksDb(s);
 }
 
-void RocksDbStore::TryResume() {
+void RocksDbStore::TryResume(bool now) {
   if (wal_failed_->load(std::memory_order_relaxed)) return;  // Resume would use the WAL
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-  int64_t last = last_resume_ms_.load();
-  if (now - last < 1000 || !last_resume_ms_.compare_exchange_strong(last, now)) return;
-  // After a failed WAL write RocksDB refuses every write (its background error) until
-  // Resume() succeeds: it flushes the memtables and starts a new WAL, which needs the space.
+  if (!now && resume_ticks_.fetch_add(1, std::memory_order_relaxed) % 64 != 0) return;
+  if (resuming_.exchange(true)) return;  // one attempt at a time
+  // After a failed flush or compaction (a full disk) RocksDB refuses every write (its
+  // background error) until Resume() succeeds: it flushes the memtables, which needs space.
   if (db_->Resume().ok()) write_error_.store(false, std::memory_order_relaxed);
+  resuming_.store(false);
 }
 
 absl::StatusOr<StoreStats> RocksDbStore::Stats() {
   StoreStats out;
-  if (write_error_.load(std::memory_order_relaxed)) TryResume();
+  if (write_error_.load(std::memory_order_relaxed)) TryResume(/*now=*/true);
   const bool disk_full = !disk_.Check().ok();
   out.write_error = write_error_.load(std::memory_order_relaxed) ||
                     wal_failed_->load(std::memory_order_relaxed) || disk_full;

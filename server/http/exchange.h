@@ -27,7 +27,7 @@ struct ApiRequest {
   int64_t now_ms = 0;
   // The client's address (the TCP peer, "127.0.0.1", "::1"): failed authentications are
   // throttled by it.
-  std::string peer;
+  std::string_view peer;  // not owned
   // Authorization, X-Api-Key, Cookie, X-CSRF-TOKEN, Upgrade, Host and X-Request-Id as
   // received, names lower-case; not owned.
   const std::vector<std::pair<std::string, std::string>>* headers = nullptr;

@@ -103,6 +103,8 @@ struct ConnState {
   // sent. Guarded by fd_mu, which also orders it with the committer's sends.
   std::mutex fd_mu;
   int orphan_fd = -1;
+  bool closed = false;  // Pistache dropped the connection (its fd may be another's by now)
+  std::string peer_address;  // the client's address, as ApiRequest::peer
   // Writes of this connection handed to Pistache's write queue and not yet completed. While
   // there are any, later replies queue behind them (Write below).
   std::atomic<int> queued{0};
@@ -208,7 +210,8 @@ void PostWritten(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<C
           [](std::exception_ptr&) {});
 }
 
-// Sends what a non-blocking socket takes at once (a reply to a client that half-closed).
+// Sends what a non-blocking socket takes at once (a reply to a client that half-closed; one
+// the socket's buffer cannot take is cut short).
 void SendNow(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -231,7 +234,7 @@ void DeliverCommitted(const std::weak_ptr<Tcp::Peer>& weak, const std::shared_pt
   std::lock_guard<std::mutex> lock(conn->fd_mu);
   if (conn->orphan_fd >= 0) {
     SendNow(conn->orphan_fd, bytes);
-  } else if (p) {
+  } else if (p && !conn->closed) {
     Write(p, conn, std::move(bytes), close, /*direct=*/true);
   }
   conn->unsent.fetch_sub(reserved);
@@ -245,7 +248,8 @@ void DeliverCommitted(const std::weak_ptr<Tcp::Peer>& weak, const std::shared_pt
   }
 }
 
-// What a reply queued in the committer is counted as in conn->unsent until it is delivered.
+// What a reply queued in the committer is counted as in conn->unsent until it is delivered:
+// its body and room for its head.
 size_t ReservedBytes(const ApiResponse& reply) { return reply.body.size() + 256; }
 
 class Handler final : public Http::Handler {
@@ -275,6 +279,7 @@ class Handler final : public Http::Handler {
     auto conn = std::make_shared<ConnState>();
     conn->transport = transport();
     conn->counters = counters_;
+    conn->peer_address = peer->address().host();
     const auto open = static_cast<size_t>(counters_->open.fetch_add(1) + 1);
     std::weak_ptr<Tcp::Peer> weak = peer;
     conn->on_written = [this, weak] {
@@ -299,7 +304,10 @@ class Handler final : public Http::Handler {
     if (!data) return;
     auto conn = std::static_pointer_cast<ConnState>(data);
     std::lock_guard<std::mutex> lock(conn->fd_mu);
-    if (conn->pending.load() > 0 && conn->orphan_fd < 0 && !conn->overrun) {
+    conn->closed = true;
+    // Not when replies are in Pistache's write queue: it drops them with the connection, and
+    // later ones would follow a cut reply.
+    if (conn->pending.load() > 0 && conn->queued.load() == 0 && !conn->overrun) {
       conn->orphan_fd = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
     }
   }
@@ -349,7 +357,10 @@ class Handler final : public Http::Handler {
         if (!complete) return;
         if (conn->unsent.load() > kMaxUnsentReplyBytes) {
           Pause(peer, *conn);
-          return;
+          // The commit thread may have delivered everything before `paused` was set, and so
+          // posted no wake-up: resume at once then.
+          if (conn->unsent.load() > kMaxUnsentReplyBytes / 2) return;
+          Unpause(peer, *conn);
         }
         Serve(peer, conn);
       }
@@ -368,6 +379,12 @@ class Handler final : public Http::Handler {
     Http::Handler::getParser(peer)->reset();  // the idle clock
   }
 
+  void Unpause(const std::shared_ptr<Tcp::Peer>& peer, ConnState& conn) {
+    conn.paused.store(false);
+    counters_->paused.fetch_sub(1);
+    peer->setIdle(false);
+  }
+
   // A queued write of the connection completed (on its event loop): a paused connection
   // resumes once its unsent replies are below half the bound, else its idle clock restarts.
   void Written(const std::shared_ptr<Tcp::Peer>& peer) {
@@ -375,9 +392,7 @@ class Handler final : public Http::Handler {
     if (!conn->paused.load()) return;
     Http::Handler::getParser(peer)->reset();
     if (conn->unsent.load() > kMaxUnsentReplyBytes / 2) return;
-    conn->paused.store(false);
-    counters_->paused.fetch_sub(1);
-    peer->setIdle(false);
+    Unpause(peer, *conn);
     Drain(peer, conn);
   }
 
@@ -514,7 +529,7 @@ class Handler final : public Http::Handler {
                        : std::string_view(conn.buf).substr(head.head_bytes, head.content_length);
     request.tenant_header = head.tenant;
     request.headers = &head.headers;
-    request.peer = peer->address().host();
+    request.peer = conn.peer_address;
     request.now_ms = fixed_now_ms_ ? *fixed_now_ms_
                                    : std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
@@ -555,9 +570,13 @@ class Handler final : public Http::Handler {
     ApiResponse::Complete complete = [done, weak, version, close, trace, conn,
                                       telemetry = telemetry_, committer = committer_,
                                       route = reply.route](ApiResponse final_reply) {
-      std::shared_ptr<Tcp::Peer> p = weak.lock();
-      if (!p) return false;  // the client is gone: nothing was delivered
       if (done->exchange(true)) return false;
+      std::shared_ptr<Tcp::Peer> p = weak.lock();
+      if (!p) {  // the client is gone: nothing was delivered
+        std::lock_guard<std::mutex> lock(conn->held_mu);
+        conn->release_held = nullptr;  // it holds this completion, which holds conn
+        return false;
+      }
       final_reply.route = route;
       final_reply.headers.emplace_back("X-Request-Id", trace->request_id);
       std::string bytes = WireReply(version, final_reply, close, /*head_only=*/false);
@@ -571,7 +590,7 @@ class Handler final : public Http::Handler {
           // A write is acknowledged once durable; earlier replies of the connection still
           // waiting for their sync go first.
           conn->pending.fetch_add(1);
-          const size_t reserved = bytes.size();
+          const size_t reserved = ReservedBytes(final_reply);
           conn->unsent.fetch_add(reserved);
           committer->Enqueue(
               {final_reply.wrote, [bytes = std::move(bytes), close, weak, conn, version, route,
@@ -785,7 +804,9 @@ absl::StatusOr<uint16_t> HttpServer::Start() {
     impl_->endpoint->setHandler(
         Http::make_handler<Handler>(
             impl_->api, impl_->latencies, o.log, o.max_body_bytes, impl_->committer.get(),
-            o.fixed_now_ms, o.max_connections > 0 ? o.max_connections : DefaultMaxConnections(),
+            o.fixed_now_ms,
+            o.max_connections > 0 ? std::min(o.max_connections, DefaultMaxConnections())
+                                  : DefaultMaxConnections(),
             o.counters != nullptr ? o.counters : &impl_->own_counters));
     impl_->endpoint->serveThreaded();
     return static_cast<uint16_t>(impl_->endpoint->getPort());

@@ -40,8 +40,8 @@ struct HttpOptions {
   size_t max_body_bytes = 1 << 20;
   Durability durability = Durability::kAlways;
   RequestLog* log = nullptr;  // not owned; one line per request when set
-  // Connections served at once; more are answered 503 and closed at once. 0: sized to the
-  // fd limit, which Start raises to its hard limit (FdLimits).
+  // Connections served at once; more are answered 503 and closed at once. At most, and by
+  // default (0), DefaultMaxConnections(): Start raises the fd limit to its hard limit.
   size_t max_connections = 0;
   // A connection with no request in progress is closed after this long without one, and
   // so is one whose client reads none of its replies for this long.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/server/server_fixture.h"
+#include "tests/support/basic_auth.h"
 #include "tests/support/eventually.h"
 
 namespace contextd::testing {
@@ -57,9 +58,13 @@ double Metric(HttpClient& client, const std::string& name) {
   return std::stod(body.substr(at + name.size() + 2));
 }
 
+// `n` GETs of `target`, the i-th with X-Request-Id r<i> (replies echo it).
 std::string Pipelined(const std::string& target, int n) {
   std::string all;
-  for (int i = 0; i < n; ++i) all += "GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n";
+  for (int i = 0; i < n; ++i) {
+    all += "GET " + target + " HTTP/1.1\r\nHost: t\r\nX-Request-Id: r" + std::to_string(i) +
+           "\r\n\r\n";
+  }
   return all;
 }
 
@@ -91,6 +96,9 @@ TEST_F(TransportTest, PipelinedClientsThatNeverReadStayBounded) {
   for (int i = 0; i < kRequests; ++i) {
     HttpReply r = reader.ReadReply();
     ASSERT_EQ(r.status, 200) << "reply " << i;
+    std::string id = "r";
+    id += std::to_string(i);
+    ASSERT_EQ(r.headers["x-request-id"], id);
     ASSERT_GT(r.body.size(), 1000u);
   }
   EXPECT_TRUE(reader.QuietFor(std::chrono::milliseconds(100)));
@@ -113,10 +121,24 @@ TEST_F(TransportTest, AnUnreadConnectionIsClosedAfterTheIdleTimeout) {
         std::chrono::seconds(4)));
     EXPECT_EQ(Metric(*client_, "contextd_http_connections_paused"), 0);
   }
-  // An idle keep-alive connection is closed too; a busy one is not.
+  // An idle keep-alive connection is closed too.
   HttpClient idle(server_->port());
   ASSERT_EQ(idle.Get("/health").status, 200);
   EXPECT_TRUE(idle.ReadEof());
+}
+
+// A client that leaves while its reply is held (a Basic sign-in waiting for its password hash
+// on the hashing thread) frees its connection: none is kept, and the limit does not fill up.
+TEST_F(TransportTest, AClientGoneDuringAHeldReplyFreesItsConnection) {
+  const double open_before = Metric(*client_, "contextd_http_connections");
+  for (int i = 0; i < 20; ++i) {
+    HttpClient gone(server_->port());
+    ASSERT_TRUE(gone.Write("GET /api/v2/me HTTP/1.1\r\nHost: t\r\n" +
+                           BasicAuth("nobody" + std::to_string(i), "wrong") + "\r\n\r\n"));
+  }  // closed at once, before the hashes run
+  EXPECT_TRUE(Eventually(
+      [&] { return Metric(*client_, "contextd_http_connections") == open_before; }))
+      << Metric(*client_, "contextd_http_connections") << " open, " << open_before << " before";
 }
 
 // A paused client that keeps sending requests is disconnected once it has sent 1 MiB more
