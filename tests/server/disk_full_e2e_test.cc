@@ -71,6 +71,17 @@ class DiskFullTest : public ServerTest {
     return HttpReply();
   }
 
+  // After a restart: every acknowledged service is there, and a new write is taken.
+  void ExpectEveryAcknowledgedServiceAndAWrite() {
+    for (uint64_t id : acked_) {
+      ASSERT_EQ(client_->Get(std::string(kCs) + "/services/" + std::to_string(id)).status, 200)
+          << "acknowledged service " << id << " is gone";
+    }
+    EXPECT_EQ(client_->Post(std::string(kCs) + "/services/start", R"({"customer_id":"after"})")
+                  .status,
+              201);
+  }
+
   TempDir mnt_;
   bool mounted_ = false;
   std::string data_;
@@ -122,13 +133,7 @@ TEST_F(DiskFullTest, FullDiskRefusesWritesRecoversWhenFreedAndLosesNothing) {
   ASSERT_EQ(mount("tmpfs", mnt_.path().c_str(), "tmpfs", MS_REMOUNT, "size=96m"), 0)
       << std::strerror(errno);
   Start();
-  for (uint64_t id : acked_) {
-    ASSERT_EQ(client_->Get(std::string(kCs) + "/services/" + std::to_string(id)).status, 200)
-        << "acknowledged service " << id << " is gone";
-  }
-  EXPECT_EQ(client_->Post(std::string(kCs) + "/services/start", R"({"customer_id":"after"})")
-                .status,
-            201);
+  ExpectEveryAcknowledgedServiceAndAWrite();
 }
 
 // Without a reserve (or when something else fills the disk between two readings of its
@@ -151,13 +156,7 @@ TEST_F(DiskFullTest, AFailedLogAppendStopsWritesUntilARestartWithoutAnAbort) {
   EXPECT_EQ(server_->Stop(), 0);
 
   Start("0");
-  for (uint64_t id : acked_) {
-    ASSERT_EQ(client_->Get(std::string(kCs) + "/services/" + std::to_string(id)).status, 200)
-        << "acknowledged service " << id << " is gone";
-  }
-  EXPECT_EQ(client_->Post(std::string(kCs) + "/services/start", R"({"customer_id":"after"})")
-                .status,
-            201);
+  ExpectEveryAcknowledgedServiceAndAWrite();
   EXPECT_EQ(client_->Get("/ready").status, 200);
 }
 
