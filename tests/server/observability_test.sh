@@ -10,7 +10,9 @@ out=$(mktemp)
 err=$(mktemp)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
       rm -rf "$dir" "$dir".* "$out" "$err"' EXIT
-"$bin" --help | grep -q 'CONTEXTD_PORT=9000' || { echo "FAIL help names the variables"; exit 1; }
+# Read whole: `grep -q` would stop reading and fail the writer with SIGPIPE (pipefail).
+help=$("$bin" --help)
+grep -q 'CONTEXTD_PORT=9000' <<<"$help" || { echo "FAIL help names the variables"; exit 1; }
 admin_key=obs-admin-key-secret-0123456789abcdef
 # Starts the server on the data directory (again after a stop), appending its request log to
 # $err; sets pid, port and b.
