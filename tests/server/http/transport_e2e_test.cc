@@ -86,7 +86,7 @@ TEST_F(TransportTest, PipelinedClientsThatNeverReadStayBounded) {
       [&] { return Metric(*client_, "contextd_http_connections_paused") == kClients; },
       std::chrono::seconds(10)))
       << Metric(*client_, "contextd_http_connections_paused");
-  const size_t grown = RssBytes(server_->pid()) - before;
+  [[maybe_unused]] const size_t grown = RssBytes(server_->pid()) - before;
 #if !defined(__SANITIZE_ADDRESS__)  // ASan keeps freed memory in quarantine (256 MiB)
   EXPECT_LT(grown, size_t{80} << 20) << "RSS grew by " << (grown >> 20) << " MiB";
 #endif
