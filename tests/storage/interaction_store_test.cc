@@ -21,9 +21,10 @@ Interaction Record(std::string customer, TimeMs time_ms, std::string account = "
   return x;
 }
 
-class InteractionStoreTest : public ::testing::Test {
+// The interaction store's contract (interaction_store.h), run against every backend.
+class InteractionStoreTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
-  void SetUp() override { store_ = testing::OpenTestStore(dir_.path()); }
+  void SetUp() override { store_ = testing::OpenTestStore(GetParam(), dir_.path()); }
 
   std::vector<uint64_t> Append(std::vector<Interaction> records, std::string tenant = "t") {
     auto stored = store_->Append(tenant, std::move(records));
@@ -53,7 +54,10 @@ class InteractionStoreTest : public ::testing::Test {
 
 using TimesV = std::vector<TimeMs>;
 
-TEST_F(InteractionStoreTest, CodecRoundTripsEveryField) {
+INSTANTIATE_TEST_SUITE_P(Backends, InteractionStoreTest, ::testing::ValuesIn(testing::kBackends),
+                         testing::BackendParamName<::testing::TestParamInfo<testing::Backend>>);
+
+TEST_P(InteractionStoreTest, CodecRoundTripsEveryField) {
   Interaction x = Record("c", -5, "1|2|3|0|0|4|1", "5550142");
   x.interaction_id = 77;
   x.direction = "Outbound";
@@ -85,7 +89,7 @@ TEST_F(InteractionStoreTest, CodecRoundTripsEveryField) {
   }
 }
 
-TEST_F(InteractionStoreTest, EachKeyListsItsRecordsNewestFirst) {
+TEST_P(InteractionStoreTest, EachKeyListsItsRecordsNewestFirst) {
   Append({Record("c1", 100, "acct", "555"), Record("c1", 300), Record("c2", 200, "acct")});
   EXPECT_EQ(Times(InteractionKey::kCustomer, "c1"), (TimesV{300, 100}));
   EXPECT_EQ(Times(InteractionKey::kCustomer, "c2"), (TimesV{200}));
@@ -95,7 +99,7 @@ TEST_F(InteractionStoreTest, EachKeyListsItsRecordsNewestFirst) {
   EXPECT_EQ(Times(InteractionKey::kCustomer, ""), (TimesV{}));
 }
 
-TEST_F(InteractionStoreTest, WindowIsHalfOpenAndLimitKeepsTheNewest) {
+TEST_P(InteractionStoreTest, WindowIsHalfOpenAndLimitKeepsTheNewest) {
   std::vector<Interaction> records;
   for (TimeMs t : {-10, 0, 10, 20, 30}) records.push_back(Record("c", t));
   Append(records);
@@ -105,7 +109,7 @@ TEST_F(InteractionStoreTest, WindowIsHalfOpenAndLimitKeepsTheNewest) {
   EXPECT_EQ(Times(InteractionKey::kCustomer, "c", {}, 2), (TimesV{30, 20}));
 }
 
-TEST_F(InteractionStoreTest, EqualTimesOrderByIdNewestFirst) {
+TEST_P(InteractionStoreTest, EqualTimesOrderByIdNewestFirst) {
   std::vector<uint64_t> ids = Append({Record("c", 5), Record("c", 5), Record("c", 5)});
   auto found = store_->ScanInteractions({"t", InteractionKey::kCustomer, "c", {}, 10, nullptr});
   ASSERT_TRUE(found.ok());
@@ -114,7 +118,7 @@ TEST_F(InteractionStoreTest, EqualTimesOrderByIdNewestFirst) {
   EXPECT_EQ((*found)[2].interaction_id, ids[0]);
 }
 
-TEST_F(InteractionStoreTest, TenantsAreSeparate) {
+TEST_P(InteractionStoreTest, TenantsAreSeparate) {
   Append({Record("c", 1)}, "a");
   Append({Record("c", 2)}, "b");
   EXPECT_EQ(Times(InteractionKey::kCustomer, "c", {}, 10, "a"), (TimesV{1}));
@@ -125,7 +129,7 @@ TEST_F(InteractionStoreTest, TenantsAreSeparate) {
   EXPECT_FALSE(other->has_value());
 }
 
-TEST_F(InteractionStoreTest, IdsStayUniqueAcrossRestartsAndConcurrentAppends) {
+TEST_P(InteractionStoreTest, IdsStayUniqueAcrossRestartsAndConcurrentAppends) {
   std::vector<uint64_t> all = Append({Record("c", 1), Record("c", 2)});
   std::vector<std::thread> threads;
   std::vector<std::vector<uint64_t>> per_thread(4);
@@ -142,7 +146,7 @@ TEST_F(InteractionStoreTest, IdsStayUniqueAcrossRestartsAndConcurrentAppends) {
   for (auto& t : threads) t.join();
   for (const auto& ids : per_thread) all.insert(all.end(), ids.begin(), ids.end());
   store_.reset();
-  store_ = testing::OpenTestStore(dir_.path());
+  store_ = testing::OpenTestStore(GetParam(), dir_.path());
   std::vector<uint64_t> after = Append({Record("c", 3)});
   all.insert(all.end(), after.begin(), after.end());
   EXPECT_EQ(all.size(), 2u + 4 * 50 * 2 + 1);
@@ -152,7 +156,7 @@ TEST_F(InteractionStoreTest, IdsStayUniqueAcrossRestartsAndConcurrentAppends) {
   EXPECT_EQ(Times(InteractionKey::kCustomer, "d").size(), 4u * 50);
 }
 
-TEST_F(InteractionStoreTest, CustomerKeysRoundTripAndReplace) {
+TEST_P(InteractionStoreTest, CustomerKeysRoundTripAndReplace) {
   auto none = store_->GetCustomerKeys("t", "c");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());

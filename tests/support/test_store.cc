@@ -2,20 +2,58 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 
+#include "storage/redis_store.h"
 #include "storage/rocksdb_store.h"
 
 namespace contextd::testing {
+
+namespace {
+
+[[noreturn]] void Fail(const std::string& what) {
+  std::fprintf(stderr, "cannot open test store: %s\n", what.c_str());
+  std::abort();
+}
+
+}  // namespace
+
+std::string BackendName(Backend backend) {
+  return backend == Backend::kRocksDb ? "RocksDb" : "Redis";
+}
 
 std::unique_ptr<storage::Store> OpenTestStore(const std::string& dir) {
   storage::RocksDbOptions options;
   options.path = dir;
   options.sync = false;
   auto store = storage::OpenRocksDbStore(options);
-  if (!store.ok()) {
-    std::fprintf(stderr, "cannot open test store: %s\n", store.status().ToString().c_str());
-    std::abort();
+  if (!store.ok()) Fail(store.status().ToString());
+  return std::move(*store);
+}
+
+std::string SharedRedisSeeds() {
+  const char* file = std::getenv("CONTEXTD_REDIS_SEEDS_FILE");
+  if (file == nullptr) {
+    Fail("CONTEXTD_REDIS_SEEDS_FILE is not set: run the suite through ctest, whose "
+         "redis_cluster fixture starts the cluster");
   }
+  std::ifstream in(file);
+  std::string seeds;
+  std::getline(in, seeds);
+  while (!seeds.empty() && (seeds.back() == '\n' || seeds.back() == ' ')) seeds.pop_back();
+  if (seeds.empty()) Fail(std::string("no Redis seeds in ") + file);
+  return seeds;
+}
+
+std::unique_ptr<storage::Store> OpenTestStore(Backend backend, const std::string& dir) {
+  if (backend == Backend::kRocksDb) return OpenTestStore(dir);
+  storage::RedisStoreOptions options;
+  auto seeds = storage::ParseRedisNodes(SharedRedisSeeds());
+  if (!seeds.ok()) Fail(seeds.status().ToString());
+  options.cluster.seeds = *seeds;
+  options.key_prefix = dir + "/";
+  auto store = storage::OpenRedisStore(options);
+  if (!store.ok()) Fail(store.status().ToString());
   return std::move(*store);
 }
 

@@ -10,13 +10,15 @@
 namespace contextd::storage {
 namespace {
 
-class RocksDbStoreTest : public ::testing::Test {
+// The service store's contract (service_store.h), run against every backend.
+class ServiceStoreTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override { Open(); }
 
+  // Opens the store again on the same records (a restart).
   void Open() {
     store_.reset();
-    store_ = testing::OpenTestStore(dir_.path());
+    store_ = testing::OpenTestStore(GetParam(), dir_.path());
   }
 
   Service Anonymous(std::string key, TimeMs started) {
@@ -52,7 +54,16 @@ class RocksDbStoreTest : public ::testing::Test {
 
 using Ids = std::vector<uint64_t>;
 
-TEST_F(RocksDbStoreTest, CreateAssignsIncreasingIdsAndGetReadsBack) {
+INSTANTIATE_TEST_SUITE_P(Backends, ServiceStoreTest, ::testing::ValuesIn(testing::kBackends),
+                         testing::BackendParamName<::testing::TestParamInfo<testing::Backend>>);
+
+// What only the embedded backend promises: its directory lock, ids counted from 1 per tenant.
+class RocksDbStoreTest : public ServiceStoreTest {};
+INSTANTIATE_TEST_SUITE_P(RocksDbOnly, RocksDbStoreTest,
+                         ::testing::Values(testing::Backend::kRocksDb),
+                         testing::BackendParamName<::testing::TestParamInfo<testing::Backend>>);
+
+TEST_P(ServiceStoreTest, CreateAssignsIncreasingIdsAndGetReadsBack) {
   uint64_t a = Create(Anonymous("k", 1000));
   uint64_t b = Create(Anonymous("k", 2000));
   EXPECT_GT(a, 0u);
@@ -64,7 +75,7 @@ TEST_F(RocksDbStoreTest, CreateAssignsIncreasingIdsAndGetReadsBack) {
   EXPECT_EQ(store_->Get("t", 999).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(RocksDbStoreTest, IndexesFollowTheRecordThroughItsLifecycle) {
+TEST_P(ServiceStoreTest, IndexesFollowTheRecordThroughItsLifecycle) {
   uint64_t id = Create(Anonymous("408", 1000));
   EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "408", IndexKind::kActive), Ids{id});
   EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "408", IndexKind::kStarted), Ids{id});
@@ -117,7 +128,7 @@ TEST_F(RocksDbStoreTest, IndexesFollowTheRecordThroughItsLifecycle) {
   EXPECT_EQ(store_->Delete("t", id).code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(RocksDbStoreTest, FailedMutationWritesNothing) {
+TEST_P(ServiceStoreTest, FailedMutationWritesNothing) {
   uint64_t id = Create(Anonymous("k", 1000));
   auto r = store_->Update("t", id, [](Service& s) {
     s.customer_id = "C1";
@@ -129,7 +140,7 @@ TEST_F(RocksDbStoreTest, FailedMutationWritesNothing) {
   EXPECT_EQ(ScanIds(OwnerKind::kCustomer, "C1", IndexKind::kActive), Ids{});
 }
 
-TEST_F(RocksDbStoreTest, ScanReadsHalfOpenWindowNewestFirst) {
+TEST_P(ServiceStoreTest, ScanReadsHalfOpenWindowNewestFirst) {
   uint64_t a = Create(Anonymous("k", 1000));
   uint64_t b = Create(Anonymous("k", 2000));
   uint64_t c = Create(Anonymous("k", 2000));
@@ -142,7 +153,7 @@ TEST_F(RocksDbStoreTest, ScanReadsHalfOpenWindowNewestFirst) {
   EXPECT_EQ(ScanIds(OwnerKind::kAnonymous, "k", IndexKind::kStarted, {3000, 2000}), Ids{});
 }
 
-TEST_F(RocksDbStoreTest, TenantsAreIsolated) {
+TEST_P(ServiceStoreTest, TenantsAreIsolated) {
   uint64_t id = Create(Anonymous("k", 1000), "t");
   EXPECT_EQ(store_->Get("other", id).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(
@@ -154,7 +165,7 @@ TEST_F(RocksDbStoreTest, TenantsAreIsolated) {
 
 // Each tenant counts its own ids: a tenant's ids say nothing of other tenants' writes. Both
 // sequences survive a restart, the default tenant's under its original key.
-TEST_F(RocksDbStoreTest, EachTenantHasItsOwnIdSequence) {
+TEST_P(RocksDbStoreTest, EachTenantHasItsOwnIdSequence) {
   const uint64_t first_t = Create(Anonymous("k", 1000), "t");
   for (int i = 0; i < 5; ++i) Create(Anonymous("k", 1000), "t");
   const uint64_t first_other = Create(Anonymous("k", 1000), "other");
@@ -171,7 +182,7 @@ TEST_F(RocksDbStoreTest, EachTenantHasItsOwnIdSequence) {
   EXPECT_EQ(report->problem_count, 0u) << (report->problems.empty() ? "" : report->problems[0]);
 }
 
-TEST_F(RocksDbStoreTest, RestartKeepsRecordsIndexesAndNeverReusesIds) {
+TEST_P(ServiceStoreTest, RestartKeepsRecordsIndexesAndNeverReusesIds) {
   uint64_t a = Create(Anonymous("k", 1000));
   uint64_t b = Create(Anonymous("k", 2000));
   ASSERT_TRUE(store_->Delete("t", b).ok());  // the highest id is gone before the restart
@@ -182,13 +193,13 @@ TEST_F(RocksDbStoreTest, RestartKeepsRecordsIndexesAndNeverReusesIds) {
   EXPECT_GT(c, b);
 }
 
-TEST_F(RocksDbStoreTest, SecondOpenOfADirectoryIsUnavailable) {
+TEST_P(RocksDbStoreTest, SecondOpenOfADirectoryIsUnavailable) {
   RocksDbOptions options;
   options.path = dir_.path();
   EXPECT_EQ(OpenRocksDbStore(options).status().code(), absl::StatusCode::kUnavailable);
 }
 
-TEST_F(RocksDbStoreTest, ConcurrentUpdatesOfOneServiceLoseNothing) {
+TEST_P(ServiceStoreTest, ConcurrentUpdatesOfOneServiceLoseNothing) {
   uint64_t id = Create(Anonymous("k", 1000));
   constexpr int kThreads = 4, kPerThread = 200;
   std::vector<std::thread> threads;
@@ -212,7 +223,7 @@ TEST_F(RocksDbStoreTest, ConcurrentUpdatesOfOneServiceLoseNothing) {
   for (size_t i = 0; i < got->states.size(); ++i) EXPECT_EQ(got->states[i].state_id, int32_t(i));
 }
 
-TEST_F(RocksDbStoreTest, ActiveRecordStaysExactUnderConcurrentOwnerChanges) {
+TEST_P(ServiceStoreTest, ActiveRecordStaysExactUnderConcurrentOwnerChanges) {
   // 4 x 300 / 2 = 600 active services: more than the active record holds (overflow keys).
   constexpr int kThreads = 4, kPerThread = 300;
   std::vector<std::vector<uint64_t>> still_active(kThreads);

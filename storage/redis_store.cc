@@ -1,0 +1,753 @@
+// The Redis Cluster store (redis_store.h).
+//
+// Placement. Each owner has a slot: RedisHashSlot of its kind, tenant and name (OwnerSlot). A
+// customer's service indexes, its interaction index and its directory entry live there; so do
+// an anonymous caller's (contact key) service indexes, an account's and a contact number's
+// interaction indexes. A record's id carries the slot the record lives in, in its low 14 bits:
+// id = sequence << 14 | slot. A new service is created in its owner's slot, a batch of
+// interactions in the slot of its first record's first key. So a service's lifecycle write is
+// one function call (ctx_put) on one shard, and the IVR's read, the active services of a
+// caller, one call (ctx_scan) that returns the index entries with the records.
+//
+// Keys: "{" RedisSlotTag(slot) "}", the key prefix (RedisStoreOptions), then a kind byte and the key of the RocksDB layout (keys.h):
+//   s ServiceKey -> a write token, EncodeService   x IndexPrefix -> sorted set of entries
+//   i InteractionRecordKey -> Encode...   y InteractionIndexPrefix -> sorted set of entries
+//   d CustomerKeysKey -> EncodeCustomerKeys
+//   n IdLimitKey -> the id sequence's last reserved value (in the meta slot)
+//   w and a record kind ('u' users, 'i' work items, 'k' API keys, 't' tenants) -> a hash of
+//     WorkspaceKey -> the encoded record (in the meta slot: few records, listed whole)
+// Sorted-set members, all scores 0, in byte order: 8 bytes time (sign bit flipped), 8 bytes id,
+// then the entry's value (index_entries.h: the started entry's completed flag, the completed
+// entry's start time). A time window is one ZRANGE BYLEX.
+//
+// Where a record and an index entry of it fall in different slots (a service whose owner
+// changed, an interaction's account and contact-number entries, a record imported with an id
+// from elsewhere), no single call can write both. The rule that keeps answers right: a record
+// is the truth, and an entry outside its record's slot counts only when the record, read,
+// yields exactly that entry (Confirmed). Writes add such entries before the record's call and
+// remove them after it, so a crash between the shards' writes leaves at most entries that no
+// record confirms: readers skip them (CheckIntegrity counts them), and no record is ever
+// missing from an index it belongs in. Entries in the record's slot change in the record's own
+// call, atomically with it, and need no confirmation.
+//
+// Durability: every write is followed, on the same connection, by WAIT wait_replicas; a write
+// returns only when they confirm (else Unavailable: in doubt). Foreign entries are confirmed by
+// their own WAIT before the record is written. Id sequences: TakeSequence.
+
+#include "storage/redis_store.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <utility>
+
+#include "storage/codec.h"
+#include "storage/errors.h"
+#include "storage/index_entries.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace contextd::storage {
+
+extern const char kRedisFunctions[];  // storage/redis_functions.lua, embedded by CMake
+
+namespace {
+
+constexpr uint64_t kSlotBits = 14;
+constexpr uint64_t kMaxSequence = kMaxId >> kSlotBits;
+
+// The id sequences' names (IdLimitKey).
+constexpr std::string_view kServiceSequence = "next_service_id_limit";
+constexpr std::string_view kInteractionSequence = "next_interaction_id_limit";
+
+// Records and sets that are not an owner's: id sequences, Workspace and access records.
+const uint16_t kMetaSlot = RedisHashSlot("contextd meta");
+
+uint16_t SlotOfId(uint64_t id) { return static_cast<uint16_t>(id & (kRedisSlots - 1)); }
+
+uint64_t MakeId(uint64_t sequence, uint16_t slot) { return sequence << kSlotBits | slot; }
+
+// The slot of an owner: `kind` 'c' customer, 'k' contact key (anonymous services), 'a' account,
+// 'n' contact number (interactions).
+uint16_t OwnerSlot(char kind, std::string_view tenant, std::string_view owner) {
+  std::string bytes(1, kind);
+  bytes += std::to_string(tenant.size());
+  bytes += ':';
+  bytes += tenant;
+  bytes += owner;
+  return RedisHashSlot(bytes);
+}
+
+
+
+
+
+// One index entry as Redis holds it: a member of a sorted set.
+struct Entry {
+  uint16_t slot = 0;
+  std::string set;
+  std::string member;
+
+  friend bool operator<(const Entry& a, const Entry& b) {
+    return std::tie(a.set, a.member) < std::tie(b.set, b.member);
+  }
+  friend bool operator==(const Entry& a, const Entry& b) {
+    return a.set == b.set && a.member == b.member;
+  }
+};
+
+constexpr size_t kSuffixBytes = 16;  // time and id, IndexKey's tail
+
+char OwnerChar(OwnerKind kind) { return kind == OwnerKind::kCustomer ? 'c' : 'k'; }
+
+char KeyChar(InteractionKey by) {
+  switch (by) {
+    case InteractionKey::kCustomer:
+      return 'c';
+    case InteractionKey::kAccount:
+      return 'a';
+    case InteractionKey::kContact:
+      return 'n';
+  }
+  return 'c';
+}
+
+
+
+// Every key of one deployment's records: a key namespace (RedisStoreOptions::key_prefix)
+// follows each key's hash tag.
+class Layout {
+ public:
+  explicit Layout(std::string ns) : ns_(std::move(ns)) {}
+
+  std::string Tag(uint16_t slot) const { return "{" + RedisSlotTag(slot) + "}" + ns_; }
+
+  std::string ServiceRecordKey(std::string_view tenant, uint64_t id) const {
+    return Tag(SlotOfId(id)) + "s" + ServiceKey(tenant, id);
+  }
+  std::string InteractionRecord(std::string_view tenant, uint64_t id) const {
+    return Tag(SlotOfId(id)) + "i" + InteractionRecordKey(tenant, id);
+  }
+  std::string CustomerKeysRecord(std::string_view tenant, std::string_view customer_id) const {
+    return Tag(OwnerSlot('c', tenant, customer_id)) + "d" + CustomerKeysKey(tenant, customer_id);
+  }
+  std::string MetaHash(char kind) const { return Tag(kMetaSlot) + "w" + std::string(1, kind); }
+  std::string SequenceKey(std::string_view name, std::string_view tenant) const {
+    return Tag(kMetaSlot) + "n" + IdLimitKey(name, tenant);
+  }
+
+  std::string ServiceSet(std::string_view tenant, IndexKind index, OwnerKind owner_kind,
+                         std::string_view owner, uint16_t* slot) const {
+    *slot = OwnerSlot(OwnerChar(owner_kind), tenant, owner);
+    return Tag(*slot) + "x" + IndexPrefix(tenant, index, owner_kind, owner);
+  }
+  std::string InteractionSet(std::string_view tenant, InteractionKey by, std::string_view key,
+                             uint16_t* slot) const {
+    *slot = OwnerSlot(KeyChar(by), tenant, key);
+    return Tag(*slot) + "y" + InteractionIndexPrefix(tenant, by, key);
+  }
+
+  // Every entry a service has: derived from index_entries.h, the one definition of them.
+  std::vector<Entry> EntriesOf(std::string_view tenant, const Service& s) const {
+    std::vector<Entry> out;
+    auto owner = OwnerOf(s);
+    if (!owner) return out;
+    for (const IndexEntry& e : IndexEntriesOf(tenant, s)) {
+      // IndexEntriesOf gives the started entry, then the completed one if any.
+      const IndexKind index = out.empty() ? IndexKind::kStarted : IndexKind::kCompleted;
+      Entry entry;
+      entry.set = ServiceSet(tenant, index, owner->first, owner->second, &entry.slot);
+      entry.member = e.key.substr(e.key.size() - kSuffixBytes) + e.value;
+      out.push_back(std::move(entry));
+    }
+    if (std::optional<ActiveEntry> active = ActiveEntryOf(tenant, s)) {
+      Entry entry;
+      entry.set = ServiceSet(tenant, IndexKind::kActive, owner->first, owner->second, &entry.slot);
+      entry.member = active->entry;
+      out.push_back(std::move(entry));
+    }
+    return out;
+  }
+
+  std::vector<Entry> EntriesOf(std::string_view tenant, const Interaction& x) const {
+    std::vector<Entry> out;
+    for (auto [by, key] : {std::pair{InteractionKey::kCustomer, &x.customer_id},
+                           std::pair{InteractionKey::kAccount, &x.account_number},
+                           std::pair{InteractionKey::kContact, &x.contact_number}}) {
+      if (key->empty()) continue;
+      Entry entry;
+      entry.set = InteractionSet(tenant, by, *key, &entry.slot);
+      entry.member = IndexKey("", x.time_ms, x.interaction_id);
+      out.push_back(std::move(entry));
+    }
+    return out;
+  }
+
+ private:
+  const std::string ns_;
+};
+
+// The home slot of a new interaction batch: that of its first record's first key.
+uint16_t HomeSlot(std::string_view tenant, const Interaction& x) {
+  if (!x.customer_id.empty()) return OwnerSlot('c', tenant, x.customer_id);
+  if (!x.account_number.empty()) return OwnerSlot('a', tenant, x.account_number);
+  return OwnerSlot('n', tenant, x.contact_number);
+}
+
+// The bounds of ZRANGE ... BYLEX REV for a time window.
+std::pair<std::string, std::string> LexBounds(const TimeRange& range) {
+  std::string max = range.to_ms == std::numeric_limits<TimeMs>::max()
+                        ? "+"
+                        : "(" + IndexBound("", range.to_ms);
+  std::string min = range.from_ms == std::numeric_limits<TimeMs>::min()
+                        ? "-"
+                        : "[" + IndexBound("", range.from_ms);
+  return {std::move(max), std::move(min)};
+}
+
+// A service record's value: a token unique to the write (8 bytes), then EncodeService. Two
+// nodes that make the same change to the same record write different values, so ctx_put's
+// compare-and-set tells a concurrent writer's change from its own repeated call.
+constexpr size_t kTokenBytes = 8;
+
+absl::StatusOr<Service> DecodeStoredService(std::string_view value) {
+  if (value.size() < kTokenBytes) return absl::DataLossError("corrupt service record");
+  return DecodeService(value.substr(kTokenBytes));
+}
+
+uint64_t IdOfMember(std::string_view member) { return ReadBigEndian64(member.substr(8, 8)); }
+
+absl::Status ReplyError(std::string_view what, const RedisReply& reply) {
+  return absl::InternalError(std::string(what) + ": " + reply.str);
+}
+
+// A write: records of one slot (their bytes as read and as they shall be) and the index
+// entries to add and remove, anywhere.
+struct Write {
+  uint16_t slot = 0;
+  std::vector<std::string> keys;
+  std::vector<std::string> before;  // "" where absent
+  std::vector<std::string> after;   // "" to delete
+  std::vector<Entry> add;
+  std::vector<Entry> remove;
+};
+
+enum class PutResult { kConflict = 0, kRepeated = 1, kWritten = 2 };
+
+
+class RedisStore;
+
+class RedisBulkLoader final : public BulkLoader {
+ public:
+  RedisBulkLoader(RedisStore* store, std::string tenant)
+      : store_(store), tenant_(std::move(tenant)) {}
+  absl::StatusOr<uint64_t> Add(std::string record) override;
+  absl::StatusOr<bool> IdInUse(uint64_t service_id) override;
+  absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) override;
+  absl::Status Finish() override { return absl::OkStatus(); }
+  absl::Status Compact() override { return absl::OkStatus(); }
+
+ private:
+  RedisStore* store_;
+  const std::string tenant_;
+};
+
+class RedisStore final : public Store {
+ public:
+  friend class RedisBulkLoader;
+
+  RedisStore(std::unique_ptr<RedisClusterClient> client, const RedisStoreOptions& options)
+      : client_(std::move(client)),
+        keys_(options.key_prefix),
+        wait_replicas_(options.wait_replicas),
+        wait_timeout_(options.wait_timeout) {}
+
+  absl::StatusOr<Service> Create(std::string_view tenant, Service service) override {
+    auto owner = OwnerOf(service);
+    const uint16_t slot =
+        owner ? OwnerSlot(OwnerChar(owner->first), tenant, owner->second) : kMetaSlot;
+    ASSIGN_OR_RETURN(uint64_t sequence, TakeSequence(kServiceSequence, tenant, 1));
+    service.service_id = MakeId(sequence, slot);
+    RETURN_IF_ERROR(PutNew(tenant, service));
+    return service;
+  }
+
+  absl::StatusOr<Service> Get(std::string_view tenant, uint64_t service_id) override {
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                     GetValue(SlotOfId(service_id), keys_.ServiceRecordKey(tenant, service_id)));
+    if (!bytes) return NotFound("service", std::to_string(service_id));
+    return DecodeStoredService(*bytes);
+  }
+
+  absl::StatusOr<Service> Update(std::string_view tenant, uint64_t service_id,
+                                 const Mutation& mutate) override {
+    std::lock_guard<std::mutex> lock(stripes_[service_id % kStripes]);
+    const std::string key = keys_.ServiceRecordKey(tenant, service_id);
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, GetValue(SlotOfId(service_id), key));
+      if (!bytes) return NotFound("service", std::to_string(service_id));
+      ASSIGN_OR_RETURN(Service before, DecodeStoredService(*bytes));
+      Service after = before;
+      RETURN_IF_ERROR(mutate(after));
+      if (after.service_id != service_id) return absl::InternalError("mutation changed the id");
+      Write w;
+      w.slot = SlotOfId(service_id);
+      w.keys = {key};
+      w.before = {std::move(*bytes)};
+      w.after = {StoredService(after)};
+      Diff(keys_.EntriesOf(tenant, before), keys_.EntriesOf(tenant, after), &w);
+      ASSIGN_OR_RETURN(PutResult result, Apply(w));
+      if (result != PutResult::kConflict) return after;
+      // Another node changed the record since it was read: read it again.
+    }
+    return absl::AbortedError("service " + std::to_string(service_id) +
+                              " kept changing under concurrent updates");
+  }
+
+  absl::Status Delete(std::string_view tenant, uint64_t service_id) override {
+    std::lock_guard<std::mutex> lock(stripes_[service_id % kStripes]);
+    const std::string key = keys_.ServiceRecordKey(tenant, service_id);
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, GetValue(SlotOfId(service_id), key));
+      if (!bytes) return NotFound("service", std::to_string(service_id));
+      ASSIGN_OR_RETURN(Service before, DecodeStoredService(*bytes));
+      Write w;
+      w.slot = SlotOfId(service_id);
+      w.keys = {key};
+      w.before = {std::move(*bytes)};
+      w.after = {""};
+      w.remove = keys_.EntriesOf(tenant, before);
+      ASSIGN_OR_RETURN(PutResult result, Apply(w));
+      if (result != PutResult::kConflict) return absl::OkStatus();
+    }
+    return absl::AbortedError("service " + std::to_string(service_id) +
+                              " kept changing under concurrent updates");
+  }
+
+  std::unique_ptr<BulkLoader> NewBulkLoader(std::string_view tenant) override {
+    return std::make_unique<RedisBulkLoader>(this, std::string(tenant));
+  }
+
+  absl::StatusOr<std::vector<Service>> Scan(const IndexScan& scan) override {
+    std::vector<Service> out;
+    if (scan.range.Empty()) return out;
+    Entry where;
+    where.set = keys_.ServiceSet(scan.tenant, scan.index, scan.owner_kind, scan.owner, &where.slot);
+    std::string want;
+    if (scan.index == IndexKind::kStarted && scan.status != IndexScan::Status::kAny) {
+      want.assign(1, scan.status == IndexScan::Status::kCompleted ? '\1' : '\0');
+    }
+    ASSIGN_OR_RETURN(std::vector<Found> found,
+                     ScanSet(where, scan.range, 0, -1, want, "s" + ServiceKey(scan.tenant, 0)));
+    RETURN_IF_ERROR(FetchForeign(&found, [&](uint64_t id) { return keys_.ServiceRecordKey(scan.tenant, id); }));
+    for (Found& f : found) {
+      if (!f.record) continue;  // gone since the index was read, or never there
+      ASSIGN_OR_RETURN(Service s, DecodeStoredService(*f.record));
+      if (f.foreign && !Confirmed(keys_.EntriesOf(scan.tenant, s), where.set, f.member)) continue;
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<Interaction>> Append(std::string_view tenant,
+                                                  std::vector<Interaction> records) override {
+    if (records.empty()) return records;
+    const uint16_t home = HomeSlot(tenant, records[0]);
+    ASSIGN_OR_RETURN(uint64_t sequence,
+                     TakeSequence(kInteractionSequence, tenant, records.size()));
+    Write w;
+    w.slot = home;
+    for (Interaction& x : records) {
+      x.interaction_id = MakeId(sequence++, home);
+      w.keys.push_back(keys_.InteractionRecord(tenant, x.interaction_id));
+      w.before.emplace_back();
+      w.after.push_back(EncodeInteraction(x));
+      for (Entry& e : keys_.EntriesOf(tenant, x)) w.add.push_back(std::move(e));
+    }
+    ASSIGN_OR_RETURN(PutResult result, Apply(w));
+    if (result == PutResult::kConflict) {
+      return absl::InternalError("interaction ids already in use: an id sequence went back");
+    }
+    return records;
+  }
+
+  absl::StatusOr<std::vector<Interaction>> ScanInteractions(const InteractionScan& scan) override {
+    std::vector<Interaction> out;
+    if (scan.range.Empty() || scan.limit == 0) return out;
+    Entry where;
+    where.set = keys_.InteractionSet(scan.tenant, scan.by, scan.key, &where.slot);
+    const long long page = static_cast<long long>(std::clamp<size_t>(scan.limit, 16, 1000));
+    for (long long offset = 0; out.size() < scan.limit; offset += page) {
+      ASSIGN_OR_RETURN(std::vector<Found> found,
+                       ScanSet(where, scan.range, offset, page, "",
+                               "i" + InteractionRecordKey(scan.tenant, 0)));
+      const bool last = static_cast<long long>(found.size()) < page;
+      RETURN_IF_ERROR(FetchForeign(
+          &found, [&](uint64_t id) { return keys_.InteractionRecord(scan.tenant, id); }));
+      for (Found& f : found) {
+        if (!f.record || out.size() >= scan.limit) continue;
+        ASSIGN_OR_RETURN(Interaction x, DecodeInteraction(*f.record));
+        if (f.foreign && !Confirmed(keys_.EntriesOf(scan.tenant, x), where.set, f.member)) continue;
+        if (!scan.keep || scan.keep(x)) out.push_back(std::move(x));
+      }
+      if (last) break;
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::optional<CustomerKeys>> GetCustomerKeys(
+      std::string_view tenant, std::string_view customer_id) override {
+    const std::string key = keys_.CustomerKeysRecord(tenant, customer_id);
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes, GetValue(RedisKeySlot(key), key));
+    if (!bytes) return std::optional<CustomerKeys>();
+    ASSIGN_OR_RETURN(CustomerKeys keys, DecodeCustomerKeys(*bytes));
+    return std::optional<CustomerKeys>(std::move(keys));
+  }
+
+  absl::Status PutCustomerKeys(std::string_view tenant, std::string_view customer_id,
+                               const CustomerKeys& keys) override {
+    const std::string key = keys_.CustomerKeysRecord(tenant, customer_id);
+    return Confirm(RedisKeySlot(key), {{"SET", key, EncodeCustomerKeys(keys)}});
+  }
+
+  absl::Status PutUser(std::string_view tenant, const User& user) override {
+    return PutMeta('u', WorkspaceKey('u', tenant, user.user_name), EncodeUser(user));
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, User>>> ListUsers() override {
+    return ListMeta<User>('u', DecodeUser);
+  }
+  absl::Status PutWorkItem(std::string_view tenant, const WorkItem& item) override {
+    return PutMeta('i', WorkspaceKey('i', tenant, item.id), EncodeWorkItem(item));
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() override {
+    return ListMeta<WorkItem>('i', DecodeWorkItem);
+  }
+
+  absl::Status PutApiKey(const ApiKey& key) override {
+    return PutMeta('k', WorkspaceKey('k', "", key.id), EncodeApiKey(key));
+  }
+  absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override {
+    ASSIGN_OR_RETURN(auto keys, ListMeta<ApiKey>('k', DecodeApiKey));
+    std::vector<ApiKey> out;
+    for (auto& [tenant, key] : keys) out.push_back(std::move(key));
+    return out;
+  }
+  absl::Status PutTenant(const Tenant& tenant) override {
+    return PutMeta('t', WorkspaceKey('t', tenant.name, ""), EncodeTenant(tenant));
+  }
+  absl::StatusOr<std::vector<Tenant>> ListTenants() override {
+    ASSIGN_OR_RETURN(auto tenants, ListMeta<Tenant>('t', DecodeTenant));
+    std::vector<Tenant> out;
+    for (auto& [name, tenant] : tenants) out.push_back(std::move(tenant));
+    return out;
+  }
+
+  // Every write returned only once its replicas confirmed it: nothing is left to make durable.
+  absl::Status Sync() override { return absl::OkStatus(); }
+
+  absl::StatusOr<StoreStats> Stats() override { return StoreStats{}; }
+
+  absl::StatusOr<IntegrityReport> CheckIntegrity() override {
+    return absl::UnimplementedError("contextd check does not read a Redis cluster yet");
+  }
+
+ private:
+  static constexpr size_t kStripes = 1024;
+  static constexpr int kMaxAttempts = 64;
+
+  // An index entry read by ScanSet, with its record when known.
+  struct Found {
+    std::string member;
+    std::optional<std::string> record;
+    bool foreign = false;  // the record lives in another slot than the entry
+  };
+
+  // The first of `n` consecutive fresh values of the tenant's sequence `name` (one counter in
+  // the meta slot, confirmed like any write, so no failover hands a value out twice); OutOfRange
+  // when the ids are used up. Every node takes from the one counter, so ids follow the order
+  // in which the records were created, whichever node created them.
+  absl::StatusOr<uint64_t> TakeSequence(std::string_view name, std::string_view tenant,
+                                        uint64_t n) {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     RunConfirmed(kMetaSlot, {{"INCRBY", keys_.SequenceKey(name, tenant),
+                                               std::to_string(n)}}));
+    if (replies[0].type != RedisReply::Type::kInteger) return ReplyError("INCRBY", replies[0]);
+    const uint64_t last = static_cast<uint64_t>(replies[0].integer);
+    if (last > kMaxSequence) {
+      return absl::OutOfRangeError("no ids left: ids stay at or below 2^53-1 (9007199254740991)");
+    }
+    return last - n + 1;
+  }
+
+  // Raises the tenant's sequence `name` so that it never hands out `sequence` or below.
+  // REQUIRES: nothing else takes from the sequence meanwhile.
+  absl::Status RaiseSequence(std::string_view name, std::string_view tenant, uint64_t sequence) {
+    const std::string key = keys_.SequenceKey(name, tenant);
+    ASSIGN_OR_RETURN(std::optional<std::string> value, GetValue(kMetaSlot, key));
+    const uint64_t now = value ? std::stoull(*value) : 0;
+    if (now >= sequence) return absl::OkStatus();
+    return Confirm(kMetaSlot, {{"INCRBY", key, std::to_string(sequence - now)}});
+  }
+
+  absl::Status PutNew(std::string_view tenant, const Service& service) {
+    Write w;
+    w.slot = SlotOfId(service.service_id);
+    w.keys = {keys_.ServiceRecordKey(tenant, service.service_id)};
+    w.before = {""};
+    w.after = {StoredService(service)};
+    w.add = keys_.EntriesOf(tenant, service);
+    ASSIGN_OR_RETURN(PutResult result, Apply(w));
+    if (result == PutResult::kConflict) {
+      return absl::InternalError("service id " + std::to_string(service.service_id) +
+                                 " already in use: an id sequence went back");
+    }
+    return absl::OkStatus();
+  }
+
+  std::string StoredService(const Service& service) {
+    uint64_t token;
+    {
+      std::lock_guard<std::mutex> lock(token_mu_);
+      token = tokens_();
+    }
+    std::string value;
+    AppendBigEndian64(token, &value);
+    return value + EncodeService(service);
+  }
+
+  static void Diff(std::vector<Entry> before, std::vector<Entry> after, Write* w) {
+    std::sort(before.begin(), before.end());
+    std::sort(after.begin(), after.end());
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                        std::back_inserter(w->add));
+    std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
+                        std::back_inserter(w->remove));
+  }
+
+  static bool Confirmed(const std::vector<Entry>& entries, const std::string& set,
+                        const std::string& member) {
+    for (const Entry& e : entries) {
+      if (e.set == set && e.member == member) return true;
+    }
+    return false;
+  }
+
+  // Runs a write's commands on `slot` followed by WAIT; Unavailable unless the replicas
+  // confirm. Returns the commands' replies (without WAIT's).
+  absl::StatusOr<std::vector<RedisReply>> RunConfirmed(uint16_t slot,
+                                                       std::vector<RedisCommand> commands) {
+    const size_t n = commands.size();
+    if (wait_replicas_ > 0) {
+      commands.push_back({"WAIT", std::to_string(wait_replicas_),
+                          std::to_string(wait_timeout_.count())});
+    }
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, client_->Run(slot, commands));
+    if (wait_replicas_ > 0) {
+      const RedisReply& wait = replies.back();
+      if (wait.type != RedisReply::Type::kInteger || wait.integer < wait_replicas_) {
+        return absl::UnavailableError(
+            "the write is in doubt: " +
+            (wait.error() ? wait.str
+                          : std::to_string(wait.integer) + " of " +
+                                std::to_string(wait_replicas_) +
+                                " Redis replicas confirmed it in time"));
+      }
+      replies.resize(n);
+    }
+    return replies;
+  }
+
+  // Runs commands that must each succeed (a plain write), confirmed.
+  absl::Status Confirm(uint16_t slot, std::vector<RedisCommand> commands) {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, RunConfirmed(slot, std::move(commands)));
+    for (const RedisReply& r : replies) {
+      if (r.error()) return ReplyError("redis", r);
+    }
+    return absl::OkStatus();
+  }
+
+  // The write protocol of the file comment: foreign additions (confirmed), then the records
+  // and their own slot's entries in one ctx_put (confirmed), then foreign removals.
+  absl::StatusOr<PutResult> Apply(const Write& w) {
+    std::map<uint16_t, std::vector<RedisCommand>> foreign_add, foreign_remove;
+    RedisCommand put = {"FCALL", "ctx_put", "0"};  // numkeys set below
+    std::vector<std::string> sets;
+    std::vector<std::string> ops;
+    auto local = [&](const Entry& e, const char* op) {
+      auto it = std::find(sets.begin(), sets.end(), e.set);
+      if (it == sets.end()) it = sets.insert(sets.end(), e.set);
+      ops.push_back(std::to_string(w.keys.size() + (it - sets.begin()) + 1));
+      ops.push_back(op);
+      ops.push_back(e.member);
+    };
+    for (const Entry& e : w.remove) {
+      if (e.slot == w.slot) {
+        local(e, "-");
+      } else {
+        foreign_remove[e.slot].push_back({"ZREM", e.set, e.member});
+      }
+    }
+    for (const Entry& e : w.add) {
+      if (e.slot == w.slot) {
+        local(e, "+");
+      } else {
+        foreign_add[e.slot].push_back({"ZADD", e.set, "0", e.member});
+      }
+    }
+    for (auto& [slot, commands] : foreign_add) {
+      RETURN_IF_ERROR(Confirm(slot, std::move(commands)));
+    }
+    put[2] = std::to_string(w.keys.size() + sets.size());
+    put.insert(put.end(), w.keys.begin(), w.keys.end());
+    put.insert(put.end(), sets.begin(), sets.end());
+    put.push_back(std::to_string(w.keys.size()));
+    for (size_t i = 0; i < w.keys.size(); ++i) {
+      put.push_back(w.before[i]);
+      put.push_back(w.after[i]);
+    }
+    put.insert(put.end(), ops.begin(), ops.end());
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, RunConfirmed(w.slot, {std::move(put)}));
+    if (replies[0].type != RedisReply::Type::kInteger) return ReplyError("ctx_put", replies[0]);
+    const auto result = static_cast<PutResult>(replies[0].integer);
+    if (result == PutResult::kConflict) return result;
+    // Entries no record confirms any more: readers skip them already, so their removal needs
+    // no confirmation, and a failure leaves only what CheckIntegrity counts.
+    for (auto& [slot, commands] : foreign_remove) client_->Run(slot, commands).IgnoreError();
+    return result;
+  }
+
+  absl::StatusOr<std::optional<std::string>> GetValue(uint16_t slot, const std::string& key) {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, client_->Run(slot, {{"GET", key}}));
+    if (replies[0].nil()) return std::optional<std::string>();
+    if (replies[0].type != RedisReply::Type::kString) return ReplyError("GET", replies[0]);
+    return std::optional<std::string>(std::move(replies[0].str));
+  }
+
+  // One window of one sorted set (ctx_scan), newest first. `record_kind` is the kind byte and
+  // the key of id 0 of the records, whose last 8 bytes the script replaces by each id.
+  absl::StatusOr<std::vector<Found>> ScanSet(const Entry& where, const TimeRange& range,
+                                             long long offset, long long count,
+                                             const std::string& want,
+                                             const std::string& record_kind) {
+    auto [max, min] = LexBounds(range);
+    const std::string prefix =
+        keys_.Tag(where.slot) + record_kind.substr(0, record_kind.size() - 8);
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     client_->Run(where.slot, {{"FCALL", "ctx_scan", "1", where.set, max, min,
+                                                std::to_string(offset), std::to_string(count),
+                                                want, prefix, std::to_string(where.slot)}}));
+    RedisReply& reply = replies[0];
+    if (reply.type != RedisReply::Type::kArray) return ReplyError("ctx_scan", reply);
+    std::vector<Found> out;
+    out.reserve(reply.elements.size() / 2);
+    for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+      Found f;
+      f.member = std::move(reply.elements[i].str);
+      if (f.member.size() < kSuffixBytes) return absl::DataLossError("corrupt index entry");
+      f.foreign = SlotOfId(IdOfMember(f.member)) != where.slot;
+      if (!reply.elements[i + 1].nil()) f.record = std::move(reply.elements[i + 1].str);
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  // Reads the records of foreign entries from their slots, one round trip per slot.
+  template <typename KeyOf>
+  absl::Status FetchForeign(std::vector<Found>* found, const KeyOf& key_of) {
+    std::map<uint16_t, std::vector<Found*>> by_slot;
+    for (Found& f : *found) {
+      if (f.foreign) by_slot[SlotOfId(IdOfMember(f.member))].push_back(&f);
+    }
+    for (auto& [slot, entries] : by_slot) {
+      std::vector<RedisCommand> gets;
+      for (Found* f : entries) gets.push_back({"GET", key_of(IdOfMember(f->member))});
+      ASSIGN_OR_RETURN(std::vector<RedisReply> replies, client_->Run(slot, gets));
+      for (size_t i = 0; i < entries.size(); ++i) {
+        if (replies[i].type == RedisReply::Type::kString) {
+          entries[i]->record = std::move(replies[i].str);
+        } else if (!replies[i].nil()) {
+          return ReplyError("GET", replies[i]);
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PutMeta(char kind, const std::string& field, std::string value) {
+    return Confirm(kMetaSlot, {{"HSET", keys_.MetaHash(kind), field, std::move(value)}});
+  }
+
+  template <typename T>
+  absl::StatusOr<std::vector<std::pair<std::string, T>>> ListMeta(
+      char kind, absl::StatusOr<T> (*decode)(std::string_view)) {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     client_->Run(kMetaSlot, {{"HGETALL", keys_.MetaHash(kind)}}));
+    if (replies[0].type != RedisReply::Type::kArray) return ReplyError("HGETALL", replies[0]);
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (size_t i = 0; i + 1 < replies[0].elements.size(); i += 2) {
+      fields.emplace_back(std::move(replies[0].elements[i].str),
+                          std::move(replies[0].elements[i + 1].str));
+    }
+    std::sort(fields.begin(), fields.end());  // the RocksDB store lists in key order too
+    std::vector<std::pair<std::string, T>> out;
+    for (const auto& [field, value] : fields) {
+      ASSIGN_OR_RETURN(T record, decode(value));
+      std::string tenant;
+      if (!ParseWorkspaceKeyTenant(field, &tenant)) {
+        return absl::DataLossError("corrupt workspace key");
+      }
+      out.emplace_back(std::move(tenant), std::move(record));
+    }
+    return out;
+  }
+
+  std::unique_ptr<RedisClusterClient> client_;
+  const Layout keys_;
+  const int wait_replicas_;
+  const std::chrono::milliseconds wait_timeout_;
+  std::array<std::mutex, kStripes> stripes_;  // per service: this node's updates queue here
+  std::mutex token_mu_;
+  std::mt19937_64 tokens_{std::random_device{}()};  // guarded by token_mu_
+};
+
+absl::StatusOr<uint64_t> RedisBulkLoader::Add(std::string record) {
+  ASSIGN_OR_RETURN(Service service, DecodeService(record));
+  if (service.service_id == 0) {
+    auto owner = OwnerOf(service);
+    const uint16_t slot =
+        owner ? OwnerSlot(OwnerChar(owner->first), tenant_, owner->second) : kMetaSlot;
+    ASSIGN_OR_RETURN(uint64_t sequence, store_->TakeSequence(kServiceSequence, tenant_, 1));
+    service.service_id = MakeId(sequence, slot);
+  }
+  RETURN_IF_ERROR(store_->PutNew(tenant_, service));
+  return service.service_id;
+}
+
+absl::StatusOr<bool> RedisBulkLoader::IdInUse(uint64_t service_id) {
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                   store_->GetValue(SlotOfId(service_id), store_->keys_.ServiceRecordKey(tenant_, service_id)));
+  return bytes.has_value();
+}
+
+absl::Status RedisBulkLoader::ReserveIds(uint64_t max_explicit_id, uint64_t /*unassigned*/) {
+  // An explicit id's sequence part must never be handed out: new ids go above it.
+  return store_->RaiseSequence(kServiceSequence, tenant_, max_explicit_id >> kSlotBits);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenRedisStore(const RedisStoreOptions& options) {
+  RedisClusterOptions cluster = options.cluster;
+  cluster.functions = kRedisFunctions;
+  ASSIGN_OR_RETURN(std::unique_ptr<RedisClusterClient> client,
+                   RedisClusterClient::Connect(std::move(cluster)));
+  return std::unique_ptr<Store>(
+      new RedisStore(std::move(client), options));
+}
+
+}  // namespace contextd::storage
