@@ -49,9 +49,10 @@ _rc_node_pid() {  # DIR PORT: the node's pid if its pid file names a live redis-
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
   [ -n "$pid" ] && _rc_alive "$pid" || return 1
-  # Not a recycled pid: redis rewrites its title to "redis-server 127.0.0.1:PORT [cluster]".
+  # Not a recycled pid: our command line ("redis-server --port PORT ...") or the title redis
+  # rewrites it to ("redis-server 127.0.0.1:PORT [cluster]").
   cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmd == *redis-server* && $cmd == *"$2"* ]] || return 1
+  [[ $cmd == redis-server* && ($cmd == *" $2 "* || $cmd == *":$2 "*) ]] || return 1
   echo "$pid"
 }
 
@@ -288,9 +289,9 @@ restart_node() {
   local dir=$1 port=$2 pid
   [ -f "$dir/$port/cmdline" ] || { echo "redis_cluster: no node $port in $dir" >&2; return 1; }
   if pid=$(_rc_node_pid "$dir" "$port"); then
-    kill "$pid"
+    kill "$pid" 2>/dev/null || true
     for _ in $(seq 200); do _rc_alive "$pid" || break; sleep 0.05; done
-    _rc_alive "$pid" && kill -9 "$pid"
+    ! _rc_alive "$pid" || kill -9 "$pid" 2>/dev/null || true
   fi
   _rc_launch "$dir" "$port" && _rc_wait_up "$dir" "$port"
 }
