@@ -17,7 +17,8 @@ const char kUsage[] = R"(usage: contextd [flags]
        contextd check [--data-dir=DIR]                        (see contextd check --help)
 
 Serves the Genesys Context Services API (/genesys/1/cs/...), the interaction history dialects
-(Pega, LCM, /contextd/v1) and the Workspace API (/api/v2, CometD) on an embedded RocksDB.
+(Pega, LCM, /contextd/v1) and the Workspace API (/api/v2, CometD) on an embedded RocksDB, or
+on a Redis Cluster shared by any number of contextd nodes (--redis-cluster).
 
 Every flag can also be set by an environment variable, CONTEXTD_ and the flag's name in capitals
 with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command line wins.
@@ -28,6 +29,19 @@ with '-' as '_' (CONTEXTD_PORT=9000, CONTEXTD_CSRF=true); a flag on the command 
   --disk-reserve-mb=N    writes are refused (503, Retry-After) while the data directory's
                            disk has less free space than this, and resume once it has; start
                            fails on such a disk (default 64)
+  --redis-cluster=HOST:PORT[,HOST:PORT...]
+                         keep every record in this Redis Cluster (any of its nodes; the rest
+                           are discovered) instead of --data-dir: contextd nodes sharing it
+                           serve the same data
+  --redis-user=NAME      Redis ACL user (default: the default user)
+  --redis-password=PW    Redis password (CONTEXTD_REDIS_PASSWORD keeps it out of the
+                           process list)
+  --redis-wait-replicas=N
+                         a write is acknowledged once N Redis replicas confirm it (WAIT);
+                           unconfirmed in time, it is answered 503 with Retry-After (in doubt)
+                           (default 1; 0: once the master has it)
+  --redis-key-prefix=P   follows the hash tag of every key: deployments sharing a cluster
+                           each see only their own records (default empty)
   --threads=N            HTTP worker threads (default 2)
   --sync=always|batch|none
                          always (default): a write is acknowledged once its WAL is fsynced;
@@ -82,7 +96,8 @@ constexpr const char* kFlagNames[] = {
     "max-body-bytes", "log-level",      "lcm-time-zone", "admin",     "csrf",
     "session-idle-s", "cometd-hold-ms", "fixed-now",     "admin-key", "no-auth",
     "max-connections", "idle-timeout-s", "disk-reserve-mb", "auth-failures-per-address",
-    "auth-failures-per-name"};
+    "auth-failures-per-name", "redis-cluster", "redis-user", "redis-password",
+    "redis-wait-replicas", "redis-key-prefix"};
 
 // "--name=value" for each flag set in the environment, to be parsed before the command line.
 std::vector<std::string> EnvironmentArgs() {
@@ -132,6 +147,16 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
       flags->http.port = static_cast<uint16_t>(n);
     } else if (name == "--data-dir" && !value.empty()) {
       flags->data_dir = std::string(value);
+    } else if (name == "--redis-cluster" && !value.empty()) {
+      flags->redis_cluster = std::string(value);
+    } else if (name == "--redis-user") {
+      flags->redis_user = std::string(value);
+    } else if (name == "--redis-password") {
+      flags->redis_password = std::string(value);
+    } else if (name == "--redis-wait-replicas" && ParseNumber(value, 16, &n)) {
+      flags->redis_wait_replicas = static_cast<uint32_t>(n);
+    } else if (name == "--redis-key-prefix") {
+      flags->redis_key_prefix = std::string(value);
     } else if (name == "--threads" && ParseNumber(value, 256, &n) && n > 0) {
       flags->http.threads = static_cast<int>(n);
     } else if (name == "--sync" && value == "always") {

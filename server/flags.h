@@ -18,6 +18,12 @@ struct Flags {
   HttpOptions http;
   std::string data_dir = "./data";
   uint64_t disk_reserve_mb = 64;
+  // The Redis Cluster backend (redis_store.h) instead of RocksDB in data_dir, when set.
+  std::string redis_cluster;  // HOST:PORT[,HOST:PORT...]
+  std::string redis_user;
+  std::string redis_password;
+  uint32_t redis_wait_replicas = 1;
+  std::string redis_key_prefix;
   std::string lcm_time_zone = "UTC";
   std::string admin;  // NAME:PASSWORD
   std::string admin_key;

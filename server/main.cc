@@ -24,7 +24,78 @@
 #include "server/tools/check.h"
 #include "server/tools/import.h"
 #include "server/workspace/cometd.h"
+#include "storage/redis_store.h"
 #include "storage/rocksdb_store.h"
+
+namespace {
+
+// Opens the backend the flags choose: the Redis Cluster, or RocksDB in the data directory.
+// Prints why on failure (the caller exits 1).
+absl::StatusOr<std::unique_ptr<contextd::storage::Store>> OpenStore(
+    const contextd::server::Flags& flags, contextd::server::RequestLog& log) {
+  if (!flags.redis_cluster.empty()) {
+    contextd::storage::RedisStoreOptions options;
+    auto seeds = contextd::storage::ParseRedisNodes(flags.redis_cluster);
+    if (!seeds.ok()) {
+      std::fprintf(stderr, "contextd: --redis-cluster: %s\n",
+                   std::string(seeds.status().message()).c_str());
+      return seeds.status();
+    }
+    options.cluster.seeds = std::move(*seeds);
+    options.cluster.user = flags.redis_user;
+    options.cluster.password = flags.redis_password;
+    options.wait_replicas = static_cast<int>(flags.redis_wait_replicas);
+    options.key_prefix = flags.redis_key_prefix;
+    auto store = contextd::storage::OpenRedisStore(options);
+    if (!store.ok()) {
+      std::fprintf(stderr, "contextd: cannot use the Redis cluster at %s: %s\n",
+                   flags.redis_cluster.c_str(), std::string(store.status().message()).c_str());
+    }
+    return store;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(flags.data_dir, ec);
+  contextd::storage::RocksDbOptions store_options;
+  store_options.path = flags.data_dir;
+  store_options.sync = false;  // durability comes from the HTTP server's commit path
+  store_options.disk_reserve_bytes = flags.disk_reserve_mb << 20;
+  store_options.recover_anyway = flags.recover_anyway;
+  contextd::storage::RecoveryReport recovery;
+  const auto open_started = std::chrono::steady_clock::now();
+  auto store = contextd::storage::OpenRocksDbStore(store_options, &recovery);
+  if (!store.ok()) {
+    std::fprintf(stderr, "contextd: cannot open %s: %s\n", flags.data_dir.c_str(),
+                 std::string(store.status().message()).c_str());
+    if (store.status().code() == absl::StatusCode::kDataLoss) {
+      std::fprintf(stderr,
+                   "contextd: refusing to start. Inspect with `contextd check --data-dir=%s`; "
+                   "to start with what precedes the damage, run contextd once with "
+                   "--recover-anyway (it logs what is dropped and never hands out an id "
+                   "twice)\n",
+                   flags.data_dir.c_str());
+    }
+    return store;
+  }
+  const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - open_started)
+                           .count();
+  for (const std::string& line : recovery.torn_tail) {
+    log.Message(contextd::server::LogLevel::kWarn,
+                "the newest WAL file ends in a record torn by a crash during its write (never "
+                "acknowledged), dropped: " +
+                    line);
+  }
+  for (const std::string& line : recovery.dropped) {
+    log.Message(contextd::server::LogLevel::kWarn, "--recover-anyway dropped: " + line);
+  }
+  log.Message(contextd::server::LogLevel::kInfo,
+              "recovered in " + std::to_string(open_ms) + " ms (replayed " +
+                  std::to_string(recovery.wal_files) + " WAL files, " +
+                  std::to_string(recovery.wal_bytes) + " bytes)");
+  return store;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "import") {
@@ -59,48 +130,11 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  std::error_code ec;
-  std::filesystem::create_directories(flags.data_dir, ec);
-  contextd::storage::RocksDbOptions store_options;
-  store_options.path = flags.data_dir;
-  store_options.sync = false;  // durability comes from the HTTP server's commit path
-  store_options.disk_reserve_bytes = flags.disk_reserve_mb << 20;
-  store_options.recover_anyway = flags.recover_anyway;
-  contextd::storage::RecoveryReport recovery;
-  const auto open_started = std::chrono::steady_clock::now();
-  auto store = contextd::storage::OpenRocksDbStore(store_options, &recovery);
-  if (!store.ok()) {
-    std::fprintf(stderr, "contextd: cannot open %s: %s\n", flags.data_dir.c_str(),
-                 std::string(store.status().message()).c_str());
-    if (store.status().code() == absl::StatusCode::kDataLoss) {
-      std::fprintf(stderr,
-                   "contextd: refusing to start. Inspect with `contextd check --data-dir=%s`; "
-                   "to start with what precedes the damage, run contextd once with "
-                   "--recover-anyway (it logs what is dropped and never hands out an id "
-                   "twice)\n",
-                   flags.data_dir.c_str());
-    }
-    return 1;
-  }
-  const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - open_started)
-                           .count();
   // The log is declared before the app and the hub: held CometD replies completed when the
   // hub is destroyed (after the server) are still measured and logged.
   contextd::server::RequestLog log(stderr, flags.log_level);
-  for (const std::string& line : recovery.torn_tail) {
-    log.Message(contextd::server::LogLevel::kWarn,
-                "the newest WAL file ends in a record torn by a crash during its write (never "
-                "acknowledged), dropped: " +
-                    line);
-  }
-  for (const std::string& line : recovery.dropped) {
-    log.Message(contextd::server::LogLevel::kWarn, "--recover-anyway dropped: " + line);
-  }
-  log.Message(contextd::server::LogLevel::kInfo,
-              "recovered in " + std::to_string(open_ms) + " ms (replayed " +
-                  std::to_string(recovery.wal_files) + " WAL files, " +
-                  std::to_string(recovery.wal_bytes) + " bytes)");
+  auto store = OpenStore(flags, log);
+  if (!store.ok()) return 1;
   auto access = contextd::query::Access::Open(store->get(), flags.admin_key);
   if (!access.ok()) {
     std::fprintf(stderr, "contextd: cannot load the API keys: %s\n",

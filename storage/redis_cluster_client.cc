@@ -153,23 +153,25 @@ const std::string& RedisSlotTag(uint16_t slot) {
 
 absl::StatusOr<std::vector<RedisNode>> ParseRedisNodes(std::string_view list) {
   std::vector<RedisNode> out;
-  while (!list.empty()) {
-    const size_t comma = list.find(',');
-    std::string_view part = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string_view part = list.substr(start, comma - start);
+    start = comma + 1;
     const size_t colon = part.rfind(':');
     RedisNode node;
-    if (colon == std::string_view::npos || colon == 0 ||
-        std::from_chars(part.data() + colon + 1, part.data() + part.size(), node.port).ec !=
-            std::errc() ||
-        node.port == 0) {
+    const char* end = part.data() + part.size();
+    auto parsed = colon == std::string_view::npos
+                      ? std::from_chars_result{part.data(), std::errc::invalid_argument}
+                      : std::from_chars(part.data() + colon + 1, end, node.port);
+    if (colon == std::string_view::npos || colon == 0 || parsed.ec != std::errc() ||
+        parsed.ptr != end || node.port == 0) {
       return absl::InvalidArgumentError("'" + std::string(part) +
                                         "' is not HOST:PORT (a Redis node)");
     }
     node.host = std::string(part.substr(0, colon));
     out.push_back(std::move(node));
   }
-  if (out.empty()) return absl::InvalidArgumentError("no Redis node given");
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "storage/keys.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_store.h"
 
@@ -20,7 +21,7 @@ class RedisStoreTest : public ::testing::Test {
  protected:
   RedisStoreOptions Options() {
     RedisStoreOptions options;
-    options.cluster.seeds = *ParseRedisNodes(testing::SharedRedisSeeds());
+    options.cluster.seeds = *ParseRedisNodes(testing::SharedClusterSeeds());
     options.key_prefix = dir_.path() + "/";
     return options;
   }

@@ -2,10 +2,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 #include "storage/redis_store.h"
 #include "storage/rocksdb_store.h"
+#include "tests/support/redis_cluster.h"
 
 namespace contextd::testing {
 
@@ -31,24 +31,15 @@ std::unique_ptr<storage::Store> OpenTestStore(const std::string& dir) {
   return std::move(*store);
 }
 
-std::string SharedRedisSeeds() {
-  const char* file = std::getenv("CONTEXTD_REDIS_SEEDS_FILE");
-  if (file == nullptr) {
-    Fail("CONTEXTD_REDIS_SEEDS_FILE is not set: run the suite through ctest, whose "
-         "redis_cluster fixture starts the cluster");
-  }
-  std::ifstream in(file);
-  std::string seeds;
-  std::getline(in, seeds);
-  while (!seeds.empty() && (seeds.back() == '\n' || seeds.back() == ' ')) seeds.pop_back();
-  if (seeds.empty()) Fail(std::string("no Redis seeds in ") + file);
-  return seeds;
-}
-
 std::unique_ptr<storage::Store> OpenTestStore(Backend backend, const std::string& dir) {
   if (backend == Backend::kRocksDb) return OpenTestStore(dir);
   storage::RedisStoreOptions options;
-  auto seeds = storage::ParseRedisNodes(SharedRedisSeeds());
+  const std::string shared = SharedClusterSeeds();
+  if (shared.empty()) {
+    Fail("CONTEXTD_REDIS_SEEDS_FILE is not set: run the suite through ctest, whose "
+         "redis_cluster fixture starts the cluster");
+  }
+  auto seeds = storage::ParseRedisNodes(shared);
   if (!seeds.ok()) Fail(seeds.status().ToString());
   options.cluster.seeds = *seeds;
   options.key_prefix = dir + "/";

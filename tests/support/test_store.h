@@ -22,13 +22,8 @@ std::string BackendParamName(const Info& info) {
 std::unique_ptr<storage::Store> OpenTestStore(const std::string& dir);
 
 // Opens a store of `backend` holding the records of `dir`: RocksDB in `dir` (as above); Redis on
-// the cluster ctest starts for the suites (tests/support/redis_cluster.sh, its seeds in the file
-// CONTEXTD_REDIS_SEEDS_FILE names) under the key prefix `dir`, so each test sees only its own
+// the cluster ctest starts for the suites (SharedClusterSeeds, tests/support/redis_cluster.h) under the key prefix `dir`, so each test sees only its own
 // records and opening the same `dir` again sees them again. Aborts if it cannot be opened.
 std::unique_ptr<storage::Store> OpenTestStore(Backend backend, const std::string& dir);
-
-// The shared cluster's seeds ("HOST:PORT,..."); aborts when the tests do not run under ctest's
-// cluster fixture.
-std::string SharedRedisSeeds();
 
 }  // namespace contextd::testing
