@@ -54,11 +54,34 @@ absl::StatusOr<std::unique_ptr<Access>> Access::Open(storage::AccessStore* store
                                                      std::string_view bootstrap_admin_key) {
   std::unique_ptr<Access> access(
       new Access(store, bootstrap_admin_key.empty() ? "" : Sha256(bootstrap_admin_key)));
-  ASSIGN_OR_RETURN(std::vector<storage::ApiKey> keys, store->ListApiKeys());
-  for (storage::ApiKey& k : keys) access->keys_.emplace(k.id, std::move(k));
-  ASSIGN_OR_RETURN(std::vector<storage::Tenant> tenants, store->ListTenants());
-  for (storage::Tenant& t : tenants) access->tenants_.emplace(t.name, std::move(t));
+  access->loaded_version_ = ~uint64_t{0};  // no version yet: the first refresh loads
+  RETURN_IF_ERROR(access->Refresh());
   return access;
+}
+
+absl::Status Access::Refresh() const { return RefreshSince(Loads()); }
+
+absl::Status Access::RefreshSince(uint64_t seen) const {
+  std::lock_guard<std::mutex> refreshing(refresh_mu_);
+  if (Loads() != seen) return absl::OkStatus();  // another thread loaded meanwhile
+  // The version first: a write after it changes it again, and the next refresh loads that.
+  ASSIGN_OR_RETURN(uint64_t version, store_->AccessVersion());
+  if (version == loaded_version_) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<storage::ApiKey> keys, store_->ListApiKeys());
+  ASSIGN_OR_RETURN(std::vector<storage::Tenant> tenants, store_->ListTenants());
+  std::map<std::string, storage::ApiKey, std::less<>> key_map;
+  for (storage::ApiKey& k : keys) key_map.emplace(k.id, std::move(k));
+  std::map<std::string, storage::Tenant, std::less<>> tenant_map;
+  for (storage::Tenant& t : tenants) tenant_map.emplace(t.name, std::move(t));
+  {
+    std::unique_lock lock(mu_);
+    keys_.swap(key_map);
+    tenants_.swap(tenant_map);
+  }
+  loaded_version_ = version;
+  generation_.fetch_add(1, std::memory_order_release);
+  loads_.fetch_add(1, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 // A few keys verified on this thread lately, so that the hot path pays one constant-time
@@ -102,6 +125,14 @@ absl::StatusOr<Principal> Access::AuthenticateUncached(std::string_view key) con
     return Unauthenticated();
   }
   const std::string_view id = key.substr(kKeyPrefix.size(), kIdChars);
+  const uint64_t loads = Loads();
+  bool known;
+  {
+    std::shared_lock lock(mu_);
+    known = keys_.count(id) > 0;
+  }
+  // A key created on another node since the last refresh: look again before refusing.
+  if (!known) RETURN_IF_ERROR(RefreshSince(loads));
   std::shared_lock lock(mu_);
   auto it = keys_.find(id);
   if (it == keys_.end() || it->second.revoked_ms != 0 ||
@@ -122,8 +153,19 @@ absl::StatusOr<std::string> Access::TenantFor(const Principal& who,
     return who.tenant;
   }
   if (!header || header->empty()) return std::string();
-  std::shared_lock lock(mu_);
-  if (!TenantExists(*header)) {
+  const uint64_t loads = Loads();
+  bool exists;
+  {
+    std::shared_lock lock(mu_);
+    exists = TenantExists(*header);
+  }
+  // A tenant created on another node since the last refresh: look again before refusing.
+  if (!exists) {
+    RETURN_IF_ERROR(RefreshSince(loads));
+    std::shared_lock lock(mu_);
+    exists = TenantExists(*header);
+  }
+  if (!exists) {
     return absl::InvalidArgumentError(
         "Invalid tenant specified : specified tenant in HTTP header 'ContactCenterId'='" +
         std::string(*header) + "' not configured. Verify configuration.");
@@ -152,6 +194,7 @@ absl::StatusOr<NewKey> Access::CreateKey(Role role, std::optional<std::string> t
   out.record.tenant = tenant.value_or("");
   out.record.name = std::move(name);
   out.record.created_ms = now_ms;
+  if (tenant) RETURN_IF_ERROR(Refresh());  // a tenant another node created
   std::unique_lock lock(mu_);
   if (tenant && !TenantExists(*tenant)) {
     return absl::InvalidArgumentError("tenant: '" + *tenant + "' is not configured");
@@ -163,6 +206,7 @@ absl::StatusOr<NewKey> Access::CreateKey(Role role, std::optional<std::string> t
 }
 
 absl::StatusOr<storage::ApiKey> Access::RevokeKey(std::string_view id, storage::TimeMs now_ms) {
+  RETURN_IF_ERROR(Refresh());  // a key another node created or revoked
   std::unique_lock lock(mu_);
   auto it = keys_.find(id);
   if (it == keys_.end()) return absl::NotFoundError("no API key " + std::string(id));
@@ -177,6 +221,7 @@ absl::StatusOr<storage::ApiKey> Access::RevokeKey(std::string_view id, storage::
 }
 
 std::vector<storage::ApiKey> Access::Keys() const {
+  Refresh().IgnoreError();  // a store that cannot be read: what was loaded
   std::shared_lock lock(mu_);
   std::vector<storage::ApiKey> out;
   for (const auto& [id, k] : keys_) out.push_back(k);
@@ -187,6 +232,7 @@ absl::StatusOr<storage::Tenant> Access::CreateTenant(std::string name, storage::
   if (!ValidTenantName(name)) {
     return absl::InvalidArgumentError("name: 1 to 64 of A-Z a-z 0-9 . _ -");
   }
+  RETURN_IF_ERROR(Refresh());  // a tenant another node created
   std::unique_lock lock(mu_);
   if (tenants_.count(name)) {
     return absl::AlreadyExistsError("tenant '" + name + "' exists");
@@ -198,6 +244,7 @@ absl::StatusOr<storage::Tenant> Access::CreateTenant(std::string name, storage::
 }
 
 std::vector<storage::Tenant> Access::Tenants() const {
+  Refresh().IgnoreError();  // a store that cannot be read: what was loaded
   std::shared_lock lock(mu_);
   std::vector<storage::Tenant> out;
   for (const auto& [name, t] : tenants_) out.push_back(t);

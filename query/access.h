@@ -50,6 +50,12 @@ class Access {
   static absl::StatusOr<std::unique_ptr<Access>> Open(storage::AccessStore* store,
                                                       std::string_view bootstrap_admin_key);
 
+  // Reloads keys and tenants when the store's AccessVersion moved since the last load
+  // (another node sharing the store changed them), and drops every thread's verified keys.
+  // Called every 200 ms by the server, and before a key, key id or tenant is refused as
+  // unknown. The store's error when it cannot be read (what was loaded stays).
+  absl::Status Refresh() const;
+
   // The principal of a presented key. Unauthenticated when it is empty, malformed, unknown
   // or revoked (one message for all of them).
   absl::StatusOr<Principal> Authenticate(std::string_view key) const;
@@ -82,13 +88,21 @@ class Access {
   bool TenantExists(std::string_view name) const;  // REQUIRES: mu_ held
   absl::StatusOr<Principal> AuthenticateUncached(std::string_view key) const;
 
+  // Refresh, but only when the version moved since the load that began with `seen`.
+  absl::Status RefreshSince(uint64_t seen) const;
+  uint64_t Loads() const { return loads_.load(std::memory_order_acquire); }
+
   storage::AccessStore* store_;  // not owned
   const std::string bootstrap_digest_;
+  // The maps are a cache of the store's records, so Refresh (const) may reload them.
+  mutable std::mutex refresh_mu_;  // one reload at a time
   mutable std::shared_mutex mu_;
   // Bumped by every change to the keys: per-thread caches of verified keys check it.
-  std::atomic<uint64_t> generation_{1};
-  std::map<std::string, storage::ApiKey, std::less<>> keys_;    // by id; guarded by mu_
-  std::map<std::string, storage::Tenant, std::less<>> tenants_;  // by name; guarded by mu_
+  mutable std::atomic<uint64_t> generation_{1};
+  mutable std::atomic<uint64_t> loads_{0};  // completed loads
+  mutable uint64_t loaded_version_ = 0;     // the store's AccessVersion of the last load; refresh_mu_
+  mutable std::map<std::string, storage::ApiKey, std::less<>> keys_;    // by id; guarded by mu_
+  mutable std::map<std::string, storage::Tenant, std::less<>> tenants_;  // by name; guarded by mu_
 };
 
 }  // namespace contextd::query

@@ -5,9 +5,13 @@
 #include <signal.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +32,36 @@
 #include "storage/rocksdb_store.h"
 
 namespace {
+
+// Runs `fn` every `period` on a thread of its own until Stop (or destruction).
+class Periodic {
+ public:
+  Periodic(std::chrono::milliseconds period, std::function<void()> fn)
+      : thread_([this, period, fn = std::move(fn)] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!cv_.wait_for(lock, period, [this] { return stopping_; })) {
+            lock.unlock();
+            fn();
+            lock.lock();
+          }
+        }) {}
+  ~Periodic() { Stop(); }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;     // last: starts once the rest is built
+};
 
 // Opens the backend the flags choose: the Redis Cluster, or RocksDB in the data directory.
 // Prints why on failure (the caller exits 1).
@@ -199,6 +233,11 @@ int main(int argc, char** argv) {
   app->AddCounter("contextd_http_connections_overrun_total",
                 "Connections closed for sending while reading none of their replies.",
                 [&connections] { return static_cast<double>(connections.overrun.load()); });
+  // Keys, revocations and tenants other nodes sharing the store make are seen within 200 ms
+  // (and at once where a request names one this node does not know).
+  Periodic refresher(std::chrono::milliseconds(200), [&access] {
+    (*access)->Refresh().IgnoreError();  // an unreachable store: requests see its errors
+  });
   contextd::storage::Store* durable = store->get();
   contextd::server::HttpServer server(
       &app->api(), &app->latencies(), [durable] { return durable->Sync(); }, flags.http);
@@ -217,6 +256,7 @@ int main(int argc, char** argv) {
   hashing.Stop();       // sign-ins waiting for a hash are answered 503 while connections are open
   cometd.ReleaseAll();  // held CometD connects are answered while connections are open
   server.Shutdown();    // joins the workers before the store closes
+  refresher.Stop();
   store->reset();
   return 0;
 }

@@ -45,6 +45,12 @@ class AccessStore {
   virtual absl::StatusOr<std::vector<ApiKey>> ListApiKeys() = 0;
   virtual absl::Status PutTenant(const Tenant& tenant) = 0;
   virtual absl::StatusOr<std::vector<Tenant>> ListTenants() = 0;
+
+  // A number that changes with every PutApiKey and PutTenant, by whichever process (node)
+  // made it, atomically with the write: a reader that sees it changed and lists again sees
+  // every access write made before the version it read. Lets nodes sharing a store notice
+  // each other's keys, revocations and tenants without listing them on every request.
+  virtual absl::StatusOr<uint64_t> AccessVersion() = 0;
 };
 
 }  // namespace contextd::storage

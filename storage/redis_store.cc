@@ -14,6 +14,7 @@
 //   i InteractionRecordKey -> Encode...   y InteractionIndexPrefix -> sorted set of entries
 //   d CustomerKeysKey -> EncodeCustomerKeys
 //   n IdLimitKey -> the id sequence's last reserved value (in the meta slot)
+//   v the access version (AccessVersion; in the meta slot)
 //   w and a record kind ('u' users, 'i' work items, 'k' API keys, 't' tenants) -> a hash of
 //     WorkspaceKey -> the encoded record (in the meta slot: few records, listed whole)
 // Sorted-set members, all scores 0, in byte order: 8 bytes time (sign bit flipped), 8 bytes id,
@@ -137,6 +138,7 @@ class Layout {
     return Tag(OwnerSlot('c', tenant, customer_id)) + "d" + CustomerKeysKey(tenant, customer_id);
   }
   std::string MetaHash(char kind) const { return Tag(kMetaSlot) + "w" + std::string(1, kind); }
+  std::string AccessVersion() const { return Tag(kMetaSlot) + "v"; }
   std::string SequenceKey(std::string_view name, std::string_view tenant) const {
     return Tag(kMetaSlot) + "n" + IdLimitKey(name, tenant);
   }
@@ -429,7 +431,7 @@ class RedisStore final : public Store {
   }
 
   absl::Status PutApiKey(const ApiKey& key) override {
-    return PutMeta('k', WorkspaceKey('k', "", key.id), EncodeApiKey(key));
+    return PutAccess('k', WorkspaceKey('k', "", key.id), EncodeApiKey(key));
   }
   absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override {
     ASSIGN_OR_RETURN(auto keys, ListMeta<ApiKey>('k', DecodeApiKey));
@@ -438,13 +440,18 @@ class RedisStore final : public Store {
     return out;
   }
   absl::Status PutTenant(const Tenant& tenant) override {
-    return PutMeta('t', WorkspaceKey('t', tenant.name, ""), EncodeTenant(tenant));
+    return PutAccess('t', WorkspaceKey('t', tenant.name, ""), EncodeTenant(tenant));
   }
   absl::StatusOr<std::vector<Tenant>> ListTenants() override {
     ASSIGN_OR_RETURN(auto tenants, ListMeta<Tenant>('t', DecodeTenant));
     std::vector<Tenant> out;
     for (auto& [name, tenant] : tenants) out.push_back(std::move(tenant));
     return out;
+  }
+
+  absl::StatusOr<uint64_t> AccessVersion() override {
+    ASSIGN_OR_RETURN(std::optional<std::string> value, GetValue(kMetaSlot, keys_.AccessVersion()));
+    return value ? std::stoull(*value) : 0;
   }
 
   // Every write returned only once its replicas confirmed it: nothing is left to make durable.
@@ -680,6 +687,20 @@ class RedisStore final : public Store {
 
   absl::Status PutMeta(char kind, const std::string& field, std::string value) {
     return Confirm(kMetaSlot, {{"HSET", keys_.MetaHash(kind), field, std::move(value)}});
+  }
+
+  // An access record and the access version, in one transaction (one slot).
+  absl::Status PutAccess(char kind, const std::string& field, std::string value) {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     RunConfirmed(kMetaSlot, {{"MULTI"},
+                                              {"HSET", keys_.MetaHash(kind), field, std::move(value)},
+                                              {"INCR", keys_.AccessVersion()},
+                                              {"EXEC"}}));
+    if (replies[3].type != RedisReply::Type::kArray) return ReplyError("EXEC", replies[3]);
+    for (const RedisReply& r : replies[3].elements) {
+      if (r.error()) return ReplyError("access write", r);
+    }
+    return absl::OkStatus();
   }
 
   template <typename T>

@@ -94,6 +94,10 @@ class RocksDbStore final : public Store {
   absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override;
   absl::Status PutTenant(const Tenant& tenant) override;
   absl::StatusOr<std::vector<Tenant>> ListTenants() override;
+  // One process writes the database: the version counts this process's access writes.
+  absl::StatusOr<uint64_t> AccessVersion() override {
+    return access_version_.load(std::memory_order_acquire);
+  }
 
   absl::Status Sync() override;
   absl::StatusOr<StoreStats> Stats() override;
@@ -178,6 +182,7 @@ class RocksDbStore final : public Store {
   std::atomic<bool> write_error_{false};
   std::atomic<uint64_t> resume_ticks_{0};  // write attempts since the store opened (TryResume)
   std::atomic<bool> resuming_{false};
+  std::atomic<uint64_t> access_version_{0};  // AccessVersion
   // Set once an append to, or a sync of, the write-ahead log failed. After a failed append,
   // RocksDB 7.8.3 asserts (WritableFileWriter::AssertFalseAndGetStatusForPrevError,
   // `sync_without_flush_called_`; see facebook/rocksdb#10555 and #12448) when that WAL file

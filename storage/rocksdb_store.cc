@@ -328,7 +328,10 @@ absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> RocksDbStore::List
 // Access records live in the workspace family under their own kinds: 'k' API keys (by id),
 // 't' tenants (by name).
 absl::Status RocksDbStore::PutApiKey(const ApiKey& key) {
-  return Commit(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id), EncodeApiKey(key));
+  RETURN_IF_ERROR(
+      Commit(SyncedWrite(), workspace(), WorkspaceKey('k', "", key.id), EncodeApiKey(key)));
+  access_version_.fetch_add(1, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<ApiKey>> RocksDbStore::ListApiKeys() {
@@ -339,8 +342,10 @@ absl::StatusOr<std::vector<ApiKey>> RocksDbStore::ListApiKeys() {
 }
 
 absl::Status RocksDbStore::PutTenant(const Tenant& tenant) {
-  return Commit(SyncedWrite(), workspace(), WorkspaceKey('t', tenant.name, ""),
-                              EncodeTenant(tenant));
+  RETURN_IF_ERROR(Commit(SyncedWrite(), workspace(), WorkspaceKey('t', tenant.name, ""),
+                         EncodeTenant(tenant)));
+  access_version_.fetch_add(1, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Tenant>> RocksDbStore::ListTenants() {

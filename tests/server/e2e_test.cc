@@ -24,7 +24,11 @@ using IdList = std::vector<int64_t>;
 
 std::string Cs(const std::string& path) { return std::string(kCs) + path; }
 
-TEST_F(ServerTest, HealthOverKeepAlive) {
+// The Context Services suite on both backends (two nodes on Redis).
+using E2eTest = OnEveryBackend<ServerTest>;
+INSTANTIATE_TEST_SUITE_P(Backends, E2eTest, ::testing::ValuesIn(kBackends), BackendTestName);
+
+TEST_P(E2eTest, HealthOverKeepAlive) {
   for (int i = 0; i < 3; ++i) {
     HttpReply r = client_->Get("/health");
     EXPECT_EQ(r.status, 200);
@@ -34,7 +38,7 @@ TEST_F(ServerTest, HealthOverKeepAlive) {
   }
 }
 
-TEST_F(ServerTest, RequestsWithoutAnIdGetADistinctOne) {
+TEST_P(E2eTest, RequestsWithoutAnIdGetADistinctOne) {
   // A valid client id is echoed (below); without one, the server makes one up:
   // 16 hex digits of a per-process prefix, '-', a hex counter.
   std::set<std::string> seen;
@@ -49,7 +53,7 @@ TEST_F(ServerTest, RequestsWithoutAnIdGetADistinctOne) {
       "ivr-7.a_B");
 }
 
-TEST_F(ServerTest, IvrCallbackStory) {
+TEST_P(E2eTest, IvrCallbackStory) {
   // The caller rings from 408-832-7799 and is not identified; the IVR starts a service.
   uint64_t id = StartService(
       R"({"contact_key":"408-832-7799","service_type":"NewWireless","media_type":"voice"})");
@@ -102,7 +106,7 @@ TEST_F(ServerTest, IvrCallbackStory) {
   EXPECT_EQ(Field(*Field(done.array[0], "completed"), "disposition")->string_value, "Sold");
 }
 
-TEST_F(ServerTest, ReadYourWritesAcrossConnections) {
+TEST_P(E2eTest, ReadYourWritesAcrossConnections) {
   HttpClient reader(server_->port());
   for (int i = 0; i < 100; ++i) {
     std::string key = "rw-" + std::to_string(i);
@@ -116,7 +120,7 @@ TEST_F(ServerTest, ReadYourWritesAcrossConnections) {
   }
 }
 
-TEST_F(ServerTest, StatesTasksExtensionsAndDelete) {
+TEST_P(E2eTest, StatesTasksExtensionsAndDelete) {
   uint64_t id = StartService(R"({"customer_id":"C9","Feedback":{"rating":5}})");
   std::string base = Cs("/services/" + std::to_string(id));
   ASSERT_EQ(client_->Post(base + "/states/start", R"({"state_type":1,"note":"s0"})").status, 201);
@@ -173,7 +177,7 @@ TEST_F(ServerTest, StatesTasksExtensionsAndDelete) {
   EXPECT_EQ(Ids(client_->Get(Cs("/customers/C9/services"))), IdList{});
 }
 
-TEST_F(ServerTest, PercentEncodedKeysAndTenants) {
+TEST_P(E2eTest, PercentEncodedKeysAndTenants) {
   uint64_t id = StartService(R"({"contact_key":"+1 408/555"})");
   EXPECT_EQ(Ids(client_->Get(Cs("/services/anonymous/%2B1%20408%2F555/active"))),
             IdList{static_cast<int64_t>(id)});
@@ -193,7 +197,7 @@ TEST_F(ServerTest, PercentEncodedKeysAndTenants) {
   EXPECT_EQ(Ids(other_list), IdList{});
 }
 
-TEST_F(ServerTest, ConcurrentStateStartsOnOneServiceLoseNothing) {
+TEST_P(E2eTest, ConcurrentStateStartsOnOneServiceLoseNothing) {
   uint64_t id = StartService(R"({"customer_id":"C"})");
   constexpr int kThreads = 4, kEach = 25;
   std::vector<std::thread> threads;
@@ -214,7 +218,7 @@ TEST_F(ServerTest, ConcurrentStateStartsOnOneServiceLoseNothing) {
   }
 }
 
-TEST_F(ServerTest, RestartKeepsEverythingAndShutsDownCleanly) {
+TEST_P(E2eTest, RestartKeepsEverythingAndShutsDownCleanly) {
   StartServer({});  // default durability: fsync before acknowledging
   uint64_t a = StartService(R"({"customer_id":"R1","Offer":{"x":1}})");
   uint64_t b = StartService(R"({"contact_key":"rk"})");
@@ -248,7 +252,7 @@ std::string Req(const std::string& method, const std::string& target, const std:
          body;
 }
 
-TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
+TEST_P(E2eTest, BadInputGetsAJsonErrorAndChangesNothing) {
   uint64_t id = StartService(R"({"customer_id":"B1","contact_key":"bk","Offer":{"x":1}})");
   std::string sid = std::to_string(id);
   ASSERT_EQ(client_->Post(Cs("/services/" + sid + "/states/start"), "{}").status, 201);
@@ -364,7 +368,7 @@ TEST_F(ServerTest, BadInputGetsAJsonErrorAndChangesNothing) {
   EXPECT_EQ(wrong.headers["allow"], "GET, DELETE");
 }
 
-TEST_F(ServerTest, DecodesChunkedBodiesSplitAnywhere) {
+TEST_P(E2eTest, DecodesChunkedBodiesSplitAnywhere) {
   // As Node's HTTP client sends them (CometD): chunked, with extensions and trailers allowed.
   const std::string head = "POST " + Cs("/services/start") +
                            " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -386,7 +390,7 @@ TEST_F(ServerTest, DecodesChunkedBodiesSplitAnywhere) {
   }
 }
 
-TEST_F(ServerTest, ChunkedWinsOverContentLengthAndTheConnectionCloses) {
+TEST_P(E2eTest, ChunkedWinsOverContentLengthAndTheConnectionCloses) {
   HttpClient c(server_->port());
   HttpReply r = c.SendRaw("POST " + Cs("/services/start") +
                           " HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
@@ -396,7 +400,7 @@ TEST_F(ServerTest, ChunkedWinsOverContentLengthAndTheConnectionCloses) {
   EXPECT_TRUE(c.ReadEof());
 }
 
-TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {
+TEST_P(E2eTest, FramesPipelinedAndSplitRequests) {
   const std::string get = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::string post = Req("POST", Cs("/services/start"), R"({"contact_key":"pipe"})");
   ASSERT_TRUE(client_->Write(get + post + get));
@@ -429,7 +433,7 @@ TEST_F(ServerTest, FramesPipelinedAndSplitRequests) {
 
 // Replies larger than the socket takes at once, to a client that reads late: what the
 // socket refuses is queued, and later replies wait behind it.
-TEST_F(ServerTest, LargeRepliesToASlowReaderArriveWholeAndInOrder) {
+TEST_P(E2eTest, LargeRepliesToASlowReaderArriveWholeAndInOrder) {
   // About 800 KB of attached data, written in pieces under the 256 KiB body limit of events.
   const std::string blob(200 * 1000, 'x');
   const uint64_t id = StartService(R"({"contact_key":"big"})");
@@ -460,7 +464,7 @@ TEST_F(ServerTest, LargeRepliesToASlowReaderArriveWholeAndInOrder) {
   }
 }
 
-TEST_F(ServerTest, DurableWritesKeepPipelinedRepliesInOrder) {
+TEST_P(E2eTest, DurableWritesKeepPipelinedRepliesInOrder) {
   StartServer({});  // --sync=always: write replies wait for the group commit
   std::string burst;
   for (int i = 0; i < 20; ++i) {
@@ -477,11 +481,13 @@ TEST_F(ServerTest, DurableWritesKeepPipelinedRepliesInOrder) {
   EXPECT_EQ(Json(client_->Get(Cs("/services/anonymous/order"))).array.size(), 20u);
 }
 
-TEST_F(ServerTest, ServerSideLatencyPerRoute) {
-  ASSERT_EQ(client_->Request("POST", "/contextd/v1/latency/reset").status, 204);
-  for (int i = 0; i < 10; ++i) ASSERT_EQ(client_->Get("/health").status, 200);
-  StartService(R"({"contact_key":"lat"})");
-  storage::Value v = Json(client_->Get("/contextd/v1/latency"));
+// Latencies are each node's own: one node is asked throughout.
+TEST_P(E2eTest, ServerSideLatencyPerRoute) {
+  HttpClient node(server_->port());
+  ASSERT_EQ(node.Request("POST", "/contextd/v1/latency/reset").status, 204);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(node.Get("/health").status, 200);
+  ASSERT_EQ(node.Post(Cs("/services/start"), R"({"contact_key":"lat"})").status, 201);
+  storage::Value v = Json(node.Get("/contextd/v1/latency"));
   std::map<std::string, int64_t> counts;
   for (const storage::Value& r : Field(v, "routes")->array) {
     counts[Field(r, "route")->string_value] = Field(r, "count")->int_value;
@@ -491,7 +497,7 @@ TEST_F(ServerTest, ServerSideLatencyPerRoute) {
   EXPECT_EQ(counts["POST /genesys/1/cs/services/start"], 1);
 }
 
-TEST_F(ServerTest, OrdinaryClientHeadersAreAccepted) {
+TEST_P(E2eTest, OrdinaryClientHeadersAreAccepted) {
   HttpReply r =
       client_->Request("GET", "/health", "",
                        {"Accept: text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2", "Cookie: a",
@@ -499,7 +505,7 @@ TEST_F(ServerTest, OrdinaryClientHeadersAreAccepted) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
-TEST_F(ServerTest, ConnectionCloseAndHttp10CloseTheSocket) {
+TEST_P(E2eTest, ConnectionCloseAndHttp10CloseTheSocket) {
   HttpClient c(server_->port());
   EXPECT_EQ(c.SendRaw("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n").status, 200);
   EXPECT_TRUE(c.ReadEof());
@@ -513,7 +519,7 @@ TEST_F(ServerTest, ConnectionCloseAndHttp10CloseTheSocket) {
   EXPECT_TRUE(bad.ReadEof());
 }
 
-TEST_F(ServerTest, HeadAnswersWithoutABody) {
+TEST_P(E2eTest, HeadAnswersWithoutABody) {
   ASSERT_TRUE(client_->Write("HEAD /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\n"));
   HttpReply head = client_->ReadReply(/*head=*/true);
   EXPECT_EQ(head.status, 200);
@@ -524,14 +530,14 @@ TEST_F(ServerTest, HeadAnswersWithoutABody) {
   EXPECT_EQ(head.headers["content-length"], std::to_string(get.body.size()));
 }
 
-TEST_F(ServerTest, BareLineFeedsAreRefusedAtOnce) {
+TEST_P(E2eTest, BareLineFeedsAreRefusedAtOnce) {
   HttpClient c(server_->port());
   HttpReply r = c.SendRaw("GET /health HTTP/1.1\n\n");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("bare LF"), std::string::npos);
 }
 
-TEST_F(ServerTest, ExpectContinueIsAnswered) {
+TEST_P(E2eTest, ExpectContinueIsAnswered) {
   const std::string body = R"({"contact_key":"expect"})";
   ASSERT_TRUE(client_->Write("POST " + Cs("/services/start") +
                              " HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: " +
@@ -541,7 +547,7 @@ TEST_F(ServerTest, ExpectContinueIsAnswered) {
   EXPECT_EQ(client_->ReadReply().status, 201);
 }
 
-TEST_F(ServerTest, KnownPathWithWrongMethodIs405EvenWhereACaptureWouldMatch) {
+TEST_P(E2eTest, KnownPathWithWrongMethodIs405EvenWhereACaptureWouldMatch) {
   HttpReply r = client_->Get(Cs("/services/start"));
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers["allow"], "POST");
@@ -552,7 +558,7 @@ TEST_F(ServerTest, KnownPathWithWrongMethodIs405EvenWhereACaptureWouldMatch) {
 
 // Failures the router and the transport meet themselves (no route, a wrong method, a body over
 // the route's limit, a framing error) take the shape of the dialect the path belongs to.
-TEST_F(ServerTest, ProtocolErrorsTakeThePathsDialect) {
+TEST_P(E2eTest, ProtocolErrorsTakeThePathsDialect) {
   struct Case {
     const char* name;
     std::string raw;
@@ -595,7 +601,7 @@ TEST_F(ServerTest, ProtocolErrorsTakeThePathsDialect) {
 
 // The Workspace API answers a method the path does not take by its own code mapping
 // (dialects reference 1.4): code 2 is HTTP 400, with the Allow header.
-TEST_F(ServerTest, WorkspaceWrongMethodFollowsItsCodeMapping) {
+TEST_P(E2eTest, WorkspaceWrongMethodFollowsItsCodeMapping) {
   HttpReply r = client_->Request("DELETE", "/api/v2/me", "");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.headers["allow"], "GET, POST");
@@ -604,7 +610,7 @@ TEST_F(ServerTest, WorkspaceWrongMethodFollowsItsCodeMapping) {
       R"({"statusCode":2,"statusMessage":"method DELETE is not allowed here; allowed: GET, POST"})");
 }
 
-TEST_F(ServerTest, NumbersRoundTripAndFilterInPlainDecimal) {
+TEST_P(E2eTest, NumbersRoundTripAndFilterInPlainDecimal) {
   uint64_t id = StartService(
       R"({"customer_id":"N1","g":100000.0,"big":10000000000000000000000,"from":1,"to":{"x":2}})");
   std::string base = Cs("/services/" + std::to_string(id));

@@ -7,7 +7,9 @@
 namespace contextd::testing {
 namespace {
 
-using TimestampsTest = ServerTest;
+using TimestampsTest = OnEveryBackend<ServerTest>;
+INSTANTIATE_TEST_SUITE_P(Backends, TimestampsTest, ::testing::ValuesIn(kBackends),
+                         BackendTestName);
 
 std::string StartedAt(const storage::Value& service) {
   const storage::Value* started = storage::FindField(service.object, "started");
@@ -16,7 +18,7 @@ std::string StartedAt(const storage::Value& service) {
   return t == nullptr ? "" : t->string_value;
 }
 
-TEST_F(TimestampsTest, NineFractionDigitsInABodyAndASpaceOffsetInAQueryString) {
+TEST_P(TimestampsTest, NineFractionDigitsInABodyAndASpaceOffsetInAQueryString) {
   // Started 10:00:00.123 and 11:00:00.999 UTC: the nanoseconds are cut, never rounded up.
   HttpReply a =
       client_->Post(std::string(kCs) + "/services/start",

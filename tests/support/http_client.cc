@@ -13,26 +13,37 @@
 
 namespace contextd::testing {
 
-HttpClient::HttpClient(uint16_t port) : port_(port) { Connect(); }
+HttpClient::HttpClient(uint16_t port) : HttpClient(std::vector<uint16_t>{port}) {}
+
+HttpClient::HttpClient(const std::vector<uint16_t>& ports) {
+  if (ports.empty()) throw std::runtime_error("HttpClient: no port");
+  for (uint16_t port : ports) {
+    conns_.push_back({port, -1, ""});
+    cur_ = conns_.size() - 1;
+    Connect();
+  }
+}
 
 HttpClient::~HttpClient() {
-  if (fd_ >= 0) close(fd_);
+  for (Connection& c : conns_) {
+    if (c.fd >= 0) close(c.fd);
+  }
 }
 
 void HttpClient::Connect() {
-  if (fd_ >= 0) close(fd_);
-  buffered_.clear();
-  fd_ = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd_ < 0) throw std::runtime_error("socket failed");
+  if (fd() >= 0) close(fd());
+  buffered().clear();
+  fd() = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd() < 0) throw std::runtime_error("socket failed");
   timeval tv{10, 0};
-  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(port_);
+  addr.sin_port = htons(conns_[cur_].port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (connect(fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     throw std::runtime_error("connect failed");
   }
 }
@@ -40,7 +51,7 @@ void HttpClient::Connect() {
 bool HttpClient::Write(const std::string& bytes) {
   size_t sent = 0;
   while (sent < bytes.size()) {
-    ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = send(fd(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) return false;
     sent += static_cast<size_t>(n);
   }
@@ -51,17 +62,17 @@ HttpReply HttpClient::ReadReply(bool head_request) {
   HttpReply reply;
   auto fill = [&]() {
     char buf[65536];
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    ssize_t n = recv(fd(), buf, sizeof buf, 0);
     if (n <= 0) return false;
-    buffered_.append(buf, static_cast<size_t>(n));
+    buffered().append(buf, static_cast<size_t>(n));
     return true;
   };
   size_t head_end;
-  while ((head_end = buffered_.find("\r\n\r\n")) == std::string::npos) {
+  while ((head_end = buffered().find("\r\n\r\n")) == std::string::npos) {
     if (!fill()) return reply;
   }
-  std::string head = buffered_.substr(0, head_end);
-  buffered_.erase(0, head_end + 4);
+  std::string head = buffered().substr(0, head_end);
+  buffered().erase(0, head_end + 4);
   size_t line_end = head.find("\r\n");
   std::string status_line = head.substr(0, line_end);
   if (status_line.size() < 12) return reply;
@@ -83,29 +94,30 @@ HttpReply HttpClient::ReadReply(bool head_request) {
   if (auto it = reply.headers.find("content-length"); !head_request && it != reply.headers.end()) {
     length = std::stoul(it->second);
   }
-  while (buffered_.size() < length) {
+  while (buffered().size() < length) {
     if (!fill()) break;
   }
-  reply.body = buffered_.substr(0, length);
-  buffered_.erase(0, length);
+  reply.body = buffered().substr(0, length);
+  buffered().erase(0, length);
   return reply;
 }
 
 bool HttpClient::ReadEof() {
-  if (!buffered_.empty()) return false;
+  if (!buffered().empty()) return false;
   char c;
-  return recv(fd_, &c, 1, 0) == 0;
+  return recv(fd(), &c, 1, 0) == 0;
 }
 
 bool HttpClient::QuietFor(std::chrono::milliseconds wait) {
-  if (!buffered_.empty()) return false;
-  pollfd p{fd_, POLLIN, 0};
+  if (!buffered().empty()) return false;
+  pollfd p{fd(), POLLIN, 0};
   return poll(&p, 1, static_cast<int>(wait.count())) == 0;
 }
 
-bool HttpClient::ShutdownWrite() { return shutdown(fd_, SHUT_WR) == 0; }
+bool HttpClient::ShutdownWrite() { return shutdown(fd(), SHUT_WR) == 0; }
 
 HttpReply HttpClient::SendRaw(const std::string& bytes) {
+  cur_ = (cur_ + 1) % conns_.size();
   if (!Write(bytes)) return HttpReply();
   return ReadReply();
 }
@@ -123,7 +135,7 @@ HttpReply HttpClient::Request(const std::string& method, const std::string& targ
   HttpReply reply = SendRaw(req);
   if (reply.status == 0) {  // the server may have closed an idle connection: retry once
     Connect();
-    reply = SendRaw(req);
+    if (Write(req)) reply = ReadReply();
   }
   return reply;
 }

@@ -16,9 +16,14 @@ struct HttpReply {
 
 // A minimal blocking HTTP/1.1 client over one keep-alive TCP connection to 127.0.0.1, able
 // to send malformed bytes too. Replies must carry Content-Length (contextd's always do).
+//
+// Given several ports (contextd nodes over one shared store), it keeps a connection to each and
+// sends each Request or SendRaw to the next node in turn; Write, ReadReply, ShutdownWrite,
+// ReadEof and QuietFor act on the connection of the last Request or SendRaw.
 class HttpClient {
  public:
   explicit HttpClient(uint16_t port);
+  explicit HttpClient(const std::vector<uint16_t>& ports);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -48,11 +53,17 @@ class HttpClient {
   bool QuietFor(std::chrono::milliseconds wait);
 
  private:
-  void Connect();
+  struct Connection {
+    uint16_t port;
+    int fd;
+    std::string buffered;
+  };
+  void Connect();  // (re)connects the current connection
+  int& fd() { return conns_[cur_].fd; }
+  std::string& buffered() { return conns_[cur_].buffered; }
 
-  uint16_t port_;
-  int fd_ = -1;
-  std::string buffered_;
+  std::vector<Connection> conns_;
+  size_t cur_ = 0;
 };
 
 }  // namespace contextd::testing

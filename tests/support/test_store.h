@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "storage/store.h"
@@ -12,6 +13,7 @@ namespace contextd::testing {
 enum class Backend { kRocksDb, kRedis };
 inline constexpr Backend kBackends[] = {Backend::kRocksDb, Backend::kRedis};
 std::string BackendName(Backend backend);
+inline void PrintTo(Backend backend, std::ostream* os) { *os << BackendName(backend); }
 template <typename Info>
 std::string BackendParamName(const Info& info) {
   return BackendName(info.param);

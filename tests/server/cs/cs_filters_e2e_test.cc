@@ -6,7 +6,7 @@
 namespace contextd::testing {
 namespace {
 
-class TypeFilterTest : public ServerTest {
+class TypeFilterFixture : public ServerTest {
  protected:
   std::string Service(const std::string& rest) {
     return std::string(kCs) + "/services/" + std::to_string(id_) + rest;
@@ -27,7 +27,10 @@ class TypeFilterTest : public ServerTest {
   uint64_t id_ = 0;
 };
 
-TEST_F(TypeFilterTest, StateAndTaskTypesSelectByType) {
+using TypeFilterTest = OnEveryBackend<TypeFilterFixture>;
+INSTANTIATE_TEST_SUITE_P(Backends, TypeFilterTest, ::testing::ValuesIn(kBackends), BackendTestName);
+
+TEST_P(TypeFilterTest, StateAndTaskTypesSelectByType) {
   id_ = StartService(R"({"contact_key":"k"})");
   // States 0 (InQueue, completed), 1 (Talking), 2 (type 4: a number), 3 (InQueue).
   Post("/states/start", R"({"state_type":"InQueue"})", 201);

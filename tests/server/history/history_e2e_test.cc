@@ -40,7 +40,7 @@ bool SameJson(const Value& a, const Value& b) {
   return a == b;
 }
 
-class HistoryTest : public ServerTest {
+class HistoryFixture : public ServerTest {
  protected:
   void SetUp() override { StartAt(kNow); }
 
@@ -113,7 +113,10 @@ class HistoryTest : public ServerTest {
 
 // Pega's documented sample response (pega-customer-offer-history-b), field for field, from
 // records ingested natively.
-TEST_F(HistoryTest, PegaSampleResponseReproducedFromNativeRecords) {
+using HistoryTest = OnEveryBackend<HistoryFixture>;
+INSTANTIATE_TEST_SUITE_P(Backends, HistoryTest, ::testing::ValuesIn(kBackends), BackendTestName);
+
+TEST_P(HistoryTest, PegaSampleResponseReproducedFromNativeRecords) {
   Ingest(R"({"customer_id":"CONNOR","time":"2016-02-24T10:10:58.055Z","channel":"voice",)"
          R"("direction":"Inbound","action_name":"MI","action_issue":"Sales",)"
          R"("action_group":"Handsets","pega_interaction_id":"-7714067498846096636",)"
@@ -170,7 +173,7 @@ TEST_F(HistoryTest, PegaSampleResponseReproducedFromNativeRecords) {
 
 // LCM's documented sample response, field for field, from a record ingested natively and
 // the documented "By AccountNumber" request.
-TEST_F(HistoryTest, LcmSampleResponseReproducedFromNativeRecords) {
+TEST_P(HistoryTest, LcmSampleResponseReproducedFromNativeRecords) {
   StartAt("2020-09-30T00:00:00.000Z");
   Ingest(R"({"external_id":"2","account_number":"2|3|3|0|0|44|1",)"
          R"("campaign":"SamplePreviewCampaign-ACQ","mode_id":3,"mode":"Mobile","outcome_id":0,)"
@@ -230,7 +233,7 @@ TEST_F(HistoryTest, LcmSampleResponseReproducedFromNativeRecords) {
 }
 
 // The reference's own example: afternoon time, ChannelID 2, MonthType 6.
-TEST_F(HistoryTest, LcmReferenceExampleAfternoon) {
+TEST_P(HistoryTest, LcmReferenceExampleAfternoon) {
   Ingest(R"({"external_id":"19","account_number":"4|3|12|0|0|51|1","campaign":"Renewals-Q4",)"
          R"("mode_id":1,"mode":"Home","outcome_id":4,"outcome":"Callback","agent":"agent7",)"
          R"("agent_comment":"call after 5","time":"2023-11-03T16:05:09Z","channel":"voice",)"
@@ -250,7 +253,7 @@ TEST_F(HistoryTest, LcmReferenceExampleAfternoon) {
   EXPECT_TRUE(SameJson(Json(r), *want)) << r.body;
 }
 
-TEST_F(HistoryTest, LcmTimesRenderInTheConfiguredZone) {
+TEST_P(HistoryTest, LcmTimesRenderInTheConfiguredZone) {
   StartServer({"--sync", "none", "--fixed-now", kNow, "--lcm-time-zone", "America/New_York"});
   Ingest(R"({"account_number":"A","channel":"voice","time":"2023-11-03T16:05:09Z"})");
   Ingest(R"({"account_number":"A","channel":"voice","time":"2024-01-10T03:30:00Z"})");
@@ -264,7 +267,7 @@ TEST_F(HistoryTest, LcmTimesRenderInTheConfiguredZone) {
   EXPECT_EQ(Field(newest, "CallCompletedTimeFormat")->string_value, "10:30 PM");
 }
 
-TEST_F(HistoryTest, CaptureResponseIsReadableThroughEveryDialect) {
+TEST_P(HistoryTest, CaptureResponseIsReadableThroughEveryDialect) {
   HttpReply keys =
       client_->Request("PUT", "/contextd/v1/customers/C-4471",
                        R"({"account_number":"4|3|12|0|0|51|1","contact_number":"5550142"})");
@@ -320,7 +323,7 @@ TEST_F(HistoryTest, CaptureResponseIsReadableThroughEveryDialect) {
   EXPECT_EQ(Field(*attributes, "ContainerName")->string_value, "AgentOffers");
 }
 
-TEST_F(HistoryTest, PegaSeedRequestSampleIsInvalidJsonAndAnswered400) {
+TEST_P(HistoryTest, PegaSeedRequestSampleIsInvalidJsonAndAnswered400) {
   // The documented request sample has a trailing comma; strict parsing refuses it.
   ExpectError(client_->Post(kCoh, R"({"CustomerID":"CONNOR",})"), 400, "ERROR", "JSON");
   ExpectError(client_->Post(kCohApi, "\"OfferHistory\": [\n\"Name\": \"Negotiation\",\n"), 400,
@@ -331,7 +334,7 @@ TEST_F(HistoryTest, PegaSeedRequestSampleIsInvalidJsonAndAnswered400) {
       400, "ERROR", "JSON");
 }
 
-TEST_F(HistoryTest, PegaErrorsNameTheFieldAndWriteNothing) {
+TEST_P(HistoryTest, PegaErrorsNameTheFieldAndWriteNothing) {
   const std::string ok =
       R"({"Name":"A","Issue":"I","Group":"G","InteractionID":"1","Channel":"Web"})";
   struct Case {
@@ -390,7 +393,7 @@ TEST_F(HistoryTest, PegaErrorsNameTheFieldAndWriteNothing) {
   EXPECT_EQ(r.body, R"({"OfferHistory":[]})");
 }
 
-TEST_F(HistoryTest, MonthWindowEdges) {
+TEST_P(HistoryTest, MonthWindowEdges) {
   // Three months before 2024-05-31T10:00 is 2024-02-29T10:00 (the day clamps to February).
   StartAt("2024-05-31T10:00:00.000Z");
   Ingest(
@@ -418,7 +421,7 @@ TEST_F(HistoryTest, MonthWindowEdges) {
   }
 }
 
-TEST_F(HistoryTest, LcmKeysFiltersAndErrors) {
+TEST_P(HistoryTest, LcmKeysFiltersAndErrors) {
   Ingest(
       "{\"account_number\":\"ACC\",\"contact_number\":\"909003299700\",\"channel\":\"voice\","
       "\"campaign\":\"tmasi\",\"time\":\"2024-01-01T00:00:00Z\"}\n"
@@ -483,7 +486,7 @@ TEST_F(HistoryTest, LcmKeysFiltersAndErrors) {
   EXPECT_EQ(client_->Get("/lcm/messages").status, 405);
 }
 
-TEST_F(HistoryTest, NativeIngestIsAllOrNothingAndNamesTheLine) {
+TEST_P(HistoryTest, NativeIngestIsAllOrNothingAndNamesTheLine) {
   HttpReply bad = client_->Post("/contextd/v1/interactions",
                                 "{\"customer_id\":\"c\",\"channel\":\"sms\"}\n"
                                 "{\"customer_id\":\"c\",\"time\":\"yesterday\"}\n");
@@ -522,7 +525,7 @@ TEST_F(HistoryTest, NativeIngestIsAllOrNothingAndNamesTheLine) {
   EXPECT_EQ(Field(newest, "channel")->string_value, "sms");
 }
 
-TEST_F(HistoryTest, NativeQueryParametersAndCustomerKeys) {
+TEST_P(HistoryTest, NativeQueryParametersAndCustomerKeys) {
   Ingest(
       "{\"customer_id\":\"c\",\"channel\":\"sms\",\"campaign\":\"x\",\"time\":\"2024-01-01T00:00:"
       "00Z\"}\n"
@@ -562,7 +565,7 @@ TEST_F(HistoryTest, NativeQueryParametersAndCustomerKeys) {
             R"({"customer_id":"c d","account_number":"1|2|3|0|0|4|1","contact_number":""})");
 }
 
-TEST_F(HistoryTest, RecordsSurviveARestartAndIdsKeepGrowing) {
+TEST_P(HistoryTest, RecordsSurviveARestartAndIdsKeepGrowing) {
   StartServer({"--sync", "always", "--fixed-now", kNow});
   HttpReply first = client_->Post("/contextd/v1/interactions", R"({"customer_id":"c"})");
   ASSERT_EQ(first.status, 201);
