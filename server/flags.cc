@@ -148,15 +148,15 @@ bool ParseArgs(int argc, char** argv, Flags* flags, bool* help) {
     } else if (name == "--data-dir" && !value.empty()) {
       flags->data_dir = std::string(value);
     } else if (name == "--redis-cluster" && !value.empty()) {
-      flags->redis_cluster = std::string(value);
+      flags->redis.cluster = std::string(value);
     } else if (name == "--redis-user") {
-      flags->redis_user = std::string(value);
+      flags->redis.user = std::string(value);
     } else if (name == "--redis-password") {
-      flags->redis_password = std::string(value);
+      flags->redis.password = std::string(value);
     } else if (name == "--redis-wait-replicas" && ParseNumber(value, 16, &n)) {
-      flags->redis_wait_replicas = static_cast<uint32_t>(n);
+      flags->redis.wait_replicas = static_cast<int>(n);
     } else if (name == "--redis-key-prefix") {
-      flags->redis_key_prefix = std::string(value);
+      flags->redis.key_prefix = std::string(value);
     } else if (name == "--threads" && ParseNumber(value, 256, &n) && n > 0) {
       flags->http.threads = static_cast<int>(n);
     } else if (name == "--sync" && value == "always") {

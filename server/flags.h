@@ -9,6 +9,7 @@
 
 #include "server/http/http_server.h"
 #include "server/http/request_log.h"
+#include "server/tools/redis_flags.h"
 
 namespace contextd::server {
 
@@ -18,12 +19,9 @@ struct Flags {
   HttpOptions http;
   std::string data_dir = "./data";
   uint64_t disk_reserve_mb = 64;
-  // The Redis Cluster backend (redis_store.h) instead of RocksDB in data_dir, when set.
-  std::string redis_cluster;  // HOST:PORT[,HOST:PORT...]
-  std::string redis_user;
-  std::string redis_password;
-  uint32_t redis_wait_replicas = 1;
-  std::string redis_key_prefix;
+  // The Redis Cluster backend (redis_store.h) instead of RocksDB in data_dir, when
+  // redis.cluster is set.
+  RedisFlags redis;
   std::string lcm_time_zone = "UTC";
   std::string admin;  // NAME:PASSWORD
   std::string admin_key;

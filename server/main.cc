@@ -28,7 +28,6 @@
 #include "server/tools/check.h"
 #include "server/tools/import.h"
 #include "server/workspace/cometd.h"
-#include "storage/redis_store.h"
 #include "storage/rocksdb_store.h"
 
 namespace {
@@ -67,23 +66,11 @@ class Periodic {
 // Prints why on failure (the caller exits 1).
 absl::StatusOr<std::unique_ptr<contextd::storage::Store>> OpenStore(
     const contextd::server::Flags& flags, contextd::server::RequestLog& log) {
-  if (!flags.redis_cluster.empty()) {
-    contextd::storage::RedisStoreOptions options;
-    auto seeds = contextd::storage::ParseRedisNodes(flags.redis_cluster);
-    if (!seeds.ok()) {
-      std::fprintf(stderr, "contextd: --redis-cluster: %s\n",
-                   std::string(seeds.status().message()).c_str());
-      return seeds.status();
-    }
-    options.cluster.seeds = std::move(*seeds);
-    options.cluster.user = flags.redis_user;
-    options.cluster.password = flags.redis_password;
-    options.wait_replicas = static_cast<int>(flags.redis_wait_replicas);
-    options.key_prefix = flags.redis_key_prefix;
-    auto store = contextd::storage::OpenRedisStore(options);
+  if (!flags.redis.cluster.empty()) {
+    auto store = contextd::server::OpenRedis(flags.redis);
     if (!store.ok()) {
       std::fprintf(stderr, "contextd: cannot use the Redis cluster at %s: %s\n",
-                   flags.redis_cluster.c_str(), std::string(store.status().message()).c_str());
+                   flags.redis.cluster.c_str(), std::string(store.status().message()).c_str());
     }
     return store;
   }

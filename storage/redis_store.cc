@@ -38,6 +38,7 @@
 #include "storage/redis_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <limits>
 #include <map>
@@ -45,6 +46,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "storage/codec.h"
@@ -244,6 +246,12 @@ enum class PutResult { kConflict = 0, kRepeated = 1, kWritten = 2 };
 
 class RedisStore;
 
+// Loads by pipelines: Add places each service (new ids from a range ReserveIds took at once)
+// and keeps it; Finish writes them, the entries of other slots first, then the records of each
+// slot in pipelines of ctx_put calls, each pipeline confirmed by one WAIT, over a few threads.
+// Unlike RocksDB's, a load that fails in Finish leaves what it wrote (each record with all its
+// entries): the records are the commit points, so what is there answers queries rightly, and
+// the same import can be run again after removing them, or its remaining lines imported.
 class RedisBulkLoader final : public BulkLoader {
  public:
   RedisBulkLoader(RedisStore* store, std::string tenant)
@@ -251,12 +259,15 @@ class RedisBulkLoader final : public BulkLoader {
   absl::StatusOr<uint64_t> Add(std::string record) override;
   absl::StatusOr<bool> IdInUse(uint64_t service_id) override;
   absl::Status ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) override;
-  absl::Status Finish() override { return absl::OkStatus(); }
+  absl::Status Finish() override;
   absl::Status Compact() override { return absl::OkStatus(); }
 
  private:
   RedisStore* store_;
   const std::string tenant_;
+  uint64_t next_ = 0, end_ = 0;  // the sequence values ReserveIds took: [next_, end_)
+  std::map<uint16_t, std::vector<RedisCommand>> puts_;         // by the records' slot
+  std::map<uint16_t, std::vector<RedisCommand>> foreign_adds_;  // by slot
 };
 
 class RedisStore final : public Store {
@@ -580,9 +591,15 @@ class RedisStore final : public Store {
 
   // The write protocol of the file comment: foreign additions (confirmed), then the records
   // and their own slot's entries in one ctx_put (confirmed), then foreign removals.
-  absl::StatusOr<PutResult> Apply(const Write& w) {
+  // A write as commands: the ctx_put of its records and their own slot's entries, and the
+  // entries of other slots to add before it and remove after it, by slot.
+  struct Planned {
+    RedisCommand put;
     std::map<uint16_t, std::vector<RedisCommand>> foreign_add, foreign_remove;
-    RedisCommand put = {"FCALL", "ctx_put", "0"};  // numkeys set below
+  };
+
+  static Planned Plan(const Write& w) {
+    Planned p;
     std::vector<std::string> sets;
     std::vector<std::string> ops;
     auto local = [&](const Entry& e, const char* op) {
@@ -596,35 +613,42 @@ class RedisStore final : public Store {
       if (e.slot == w.slot) {
         local(e, "-");
       } else {
-        foreign_remove[e.slot].push_back({"ZREM", e.set, e.member});
+        p.foreign_remove[e.slot].push_back({"ZREM", e.set, e.member});
       }
     }
     for (const Entry& e : w.add) {
       if (e.slot == w.slot) {
         local(e, "+");
       } else {
-        foreign_add[e.slot].push_back({"ZADD", e.set, "0", e.member});
+        p.foreign_add[e.slot].push_back({"ZADD", e.set, "0", e.member});
       }
     }
-    for (auto& [slot, commands] : foreign_add) {
+    p.put = {"FCALL", "ctx_put", std::to_string(w.keys.size() + sets.size())};
+    p.put.insert(p.put.end(), w.keys.begin(), w.keys.end());
+    p.put.insert(p.put.end(), sets.begin(), sets.end());
+    p.put.push_back(std::to_string(w.keys.size()));
+    for (size_t i = 0; i < w.keys.size(); ++i) {
+      p.put.push_back(w.before[i]);
+      p.put.push_back(w.after[i]);
+    }
+    p.put.insert(p.put.end(), ops.begin(), ops.end());
+    return p;
+  }
+
+  // The write protocol of the file comment: foreign additions (confirmed), then the records
+  // and their own slot's entries in one ctx_put (confirmed), then foreign removals.
+  absl::StatusOr<PutResult> Apply(const Write& w) {
+    Planned p = Plan(w);
+    for (auto& [slot, commands] : p.foreign_add) {
       RETURN_IF_ERROR(Confirm(slot, std::move(commands)));
     }
-    put[2] = std::to_string(w.keys.size() + sets.size());
-    put.insert(put.end(), w.keys.begin(), w.keys.end());
-    put.insert(put.end(), sets.begin(), sets.end());
-    put.push_back(std::to_string(w.keys.size()));
-    for (size_t i = 0; i < w.keys.size(); ++i) {
-      put.push_back(w.before[i]);
-      put.push_back(w.after[i]);
-    }
-    put.insert(put.end(), ops.begin(), ops.end());
-    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, RunConfirmed(w.slot, {std::move(put)}));
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, RunConfirmed(w.slot, {std::move(p.put)}));
     if (replies[0].type != RedisReply::Type::kInteger) return ReplyError("ctx_put", replies[0]);
     const auto result = static_cast<PutResult>(replies[0].integer);
     if (result == PutResult::kConflict) return result;
     // Entries no record confirms any more: readers skip them already, so their removal needs
     // no confirmation, and a failure leaves only what CheckIntegrity counts.
-    for (auto& [slot, commands] : foreign_remove) client_->Run(slot, commands).IgnoreError();
+    for (auto& [slot, commands] : p.foreign_remove) client_->Run(slot, commands).IgnoreError();
     return result;
   }
 
@@ -739,25 +763,96 @@ class RedisStore final : public Store {
 absl::StatusOr<uint64_t> RedisBulkLoader::Add(std::string record) {
   ASSIGN_OR_RETURN(Service service, DecodeService(record));
   if (service.service_id == 0) {
+    if (next_ == end_) return absl::FailedPreconditionError("more new ids than ReserveIds took");
     auto owner = OwnerOf(service);
-    const uint16_t slot =
-        owner ? OwnerSlot(OwnerChar(owner->first), tenant_, owner->second) : kMetaSlot;
-    ASSIGN_OR_RETURN(uint64_t sequence, store_->TakeSequence(kServiceSequence, tenant_, 1));
-    service.service_id = MakeId(sequence, slot);
+    service.service_id =
+        MakeId(next_++, owner ? OwnerSlot(OwnerChar(owner->first), tenant_, owner->second)
+                              : kMetaSlot);
   }
-  RETURN_IF_ERROR(store_->PutNew(tenant_, service));
+  Write w;
+  w.slot = SlotOfId(service.service_id);
+  w.keys = {store_->keys_.ServiceRecordKey(tenant_, service.service_id)};
+  w.before = {""};
+  w.after = {store_->StoredService(service)};
+  w.add = store_->keys_.EntriesOf(tenant_, service);
+  RedisStore::Planned p = RedisStore::Plan(w);
+  puts_[w.slot].push_back(std::move(p.put));
+  for (auto& [slot, commands] : p.foreign_add) {
+    auto& to = foreign_adds_[slot];
+    to.insert(to.end(), std::make_move_iterator(commands.begin()),
+              std::make_move_iterator(commands.end()));
+  }
   return service.service_id;
 }
 
 absl::StatusOr<bool> RedisBulkLoader::IdInUse(uint64_t service_id) {
   ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                   store_->GetValue(SlotOfId(service_id), store_->keys_.ServiceRecordKey(tenant_, service_id)));
+                   store_->GetValue(SlotOfId(service_id),
+                                    store_->keys_.ServiceRecordKey(tenant_, service_id)));
   return bytes.has_value();
 }
 
-absl::Status RedisBulkLoader::ReserveIds(uint64_t max_explicit_id, uint64_t /*unassigned*/) {
-  // An explicit id's sequence part must never be handed out: new ids go above it.
-  return store_->RaiseSequence(kServiceSequence, tenant_, max_explicit_id >> kSlotBits);
+absl::Status RedisBulkLoader::ReserveIds(uint64_t max_explicit_id, uint64_t unassigned) {
+  // An explicit id's sequence number must never be handed out: new ids go above it.
+  RETURN_IF_ERROR(store_->RaiseSequence(kServiceSequence, tenant_, max_explicit_id >> kSlotBits));
+  if (unassigned > 0) {
+    ASSIGN_OR_RETURN(next_, store_->TakeSequence(kServiceSequence, tenant_, unassigned));
+    end_ = next_ + unassigned;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RedisBulkLoader::Finish() {
+  // Pipelines of this many commands, each followed by its WAIT.
+  constexpr size_t kPipeline = 256;
+  struct Batch {
+    uint16_t slot;
+    std::vector<RedisCommand> commands;
+  };
+  auto batches_of = [&](std::map<uint16_t, std::vector<RedisCommand>>& by_slot) {
+    std::vector<Batch> out;
+    for (auto& [slot, commands] : by_slot) {
+      for (size_t i = 0; i < commands.size(); i += kPipeline) {
+        Batch b{slot, {}};
+        for (size_t j = i; j < std::min(commands.size(), i + kPipeline); ++j) {
+          b.commands.push_back(std::move(commands[j]));
+        }
+        out.push_back(std::move(b));
+      }
+    }
+    by_slot.clear();
+    return out;
+  };
+  auto run_all = [&](std::vector<Batch> batches, bool puts) -> absl::Status {
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    absl::Status first = absl::OkStatus();
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < batches.size();) {
+        auto replies = store_->RunConfirmed(batches[i].slot, std::move(batches[i].commands));
+        absl::Status s = replies.status();
+        for (size_t r = 0; s.ok() && r < replies->size(); ++r) {
+          const RedisReply& reply = (*replies)[r];
+          if (reply.error()) s = ReplyError("import", reply);
+          if (puts && reply.type == RedisReply::Type::kInteger &&
+              reply.integer == static_cast<long long>(PutResult::kConflict)) {
+            s = absl::AlreadyExistsError("a service id of the import is already in use");
+          }
+        }
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (first.ok()) first = s;
+          next.store(batches.size());
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back(work);
+    for (std::thread& t : threads) t.join();
+    return first;
+  };
+  RETURN_IF_ERROR(run_all(batches_of(foreign_adds_), false));
+  return run_all(batches_of(puts_), true);
 }
 
 }  // namespace

@@ -18,16 +18,20 @@
 #include "server/api/json.h"
 #include "server/cs/cs_json.h"
 #include "storage/codec.h"
+#include "server/tools/redis_flags.h"
 #include "storage/rocksdb_store.h"
 
 namespace contextd::server {
 namespace {
 
-constexpr char kUsage[] = R"(usage: contextd import [--data-dir=DIR] [--tenant=T] FILE|-
+constexpr char kUsage[] = R"(usage: contextd import [--data-dir=DIR | --redis-cluster=HOST:PORT,...] [--tenant=T] FILE|-
 
 Loads services from NDJSON (one JSON Service per line, as GET /services/{id} renders it with
-every expansion flag and extensions=*) into DIR (default ./data). The server must be stopped.
-Services without service_id get new ids. Every line is checked before anything is written.
+every expansion flag and extensions=*) into DIR (default ./data; the server must be stopped)
+or into a Redis Cluster (also --redis-user, --redis-password, --redis-key-prefix, as for the
+server; nodes may keep serving). Services without service_id get new ids. Every line is
+checked before anything is written. Into DIR a failed load leaves nothing; into a cluster it
+leaves whole services, each with all its index entries.
 )";
 
 struct Line {
@@ -97,9 +101,13 @@ int Fail(const std::string& message) {
 
 int RunImport(int argc, char** argv) {
   std::string data_dir = "./data", tenant, path;
+  RedisFlags redis;
+  RedisFlagsFromEnvironment(&redis);
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--data-dir=", 0) == 0) {
+    if (ParseRedisFlag(argc, argv, &i, &redis)) {
+      continue;
+    } else if (arg.rfind("--data-dir=", 0) == 0) {
       data_dir = arg.substr(11);
     } else if (arg == "--data-dir" && i + 1 < argc) {
       data_dir = argv[++i];
@@ -147,11 +155,19 @@ int RunImport(int argc, char** argv) {
     ::close(fd);
   }
 
-  storage::RocksDbOptions options;
-  options.path = data_dir;
-  options.sync = false;
-  auto store = storage::OpenRocksDbStore(options);
-  if (!store.ok()) return Fail(std::string(store.status().message()) + " (stop the server first)");
+  absl::StatusOr<std::unique_ptr<storage::Store>> store;
+  if (!redis.cluster.empty()) {
+    store = OpenRedis(redis);
+    if (!store.ok()) return Fail(std::string(store.status().message()));
+  } else {
+    storage::RocksDbOptions options;
+    options.path = data_dir;
+    options.sync = false;
+    store = storage::OpenRocksDbStore(options);
+    if (!store.ok()) {
+      return Fail(std::string(store.status().message()) + " (stop the server first)");
+    }
+  }
 
   // Phase 1, on every core: parse and check every line, keep each service encoded.
   std::vector<Line> lines = SplitLines(input);
@@ -246,7 +262,10 @@ int RunImport(int argc, char** argv) {
   if (loaded.ok()) loaded = loader->Compact();
   if (mapped != MAP_FAILED) munmap(mapped, mapped_size);
   if (!loaded.ok()) {
-    return Fail("import failed, nothing was imported: " + std::string(loaded.message()));
+    return Fail(std::string("import failed, ") +
+                (redis.cluster.empty() ? "nothing was imported: "
+                                       : "only whole services were written: ") +
+                std::string(loaded.message()));
   }
   std::printf(
       "imported %zu services (%zu states, %zu tasks) in %.2f s (check %.2f s, index and write "

@@ -9,18 +9,34 @@
 namespace contextd::testing {
 namespace {
 
-class ImportTest : public ::testing::Test {
+// On both backends: into a data directory, or into the shared Redis cluster under a key prefix
+// of the test's own.
+class ImportTest : public ::testing::TestWithParam<Backend> {
  protected:
   std::string Write(const std::string& text) {
     std::string path = files_.path() + "/in.ndjson";
     std::ofstream(path) << text;
     return path;
   }
+  std::vector<std::string> StoreArgs() const {
+    if (GetParam() == Backend::kRocksDb) return {};
+    return {"--redis-cluster", SharedClusterSeeds(), "--redis-key-prefix", data_.path() + "/"};
+  }
   std::string Import(const std::string& path) {
-    return std::string(CONTEXTD_BINARY) + " import --data-dir " + data_.path() + " " + path;
+    std::string command = std::string(CONTEXTD_BINARY) + " import --data-dir " + data_.path();
+    for (const std::string& arg : StoreArgs()) command += " " + arg;
+    return command + " " + path;
+  }
+  // A server on the imported records.
+  std::unique_ptr<ServerProcess> Serve() {
+    std::vector<std::string> args = {"--sync", "none"};
+    for (const std::string& arg : StoreArgs()) args.push_back(arg);
+    return std::make_unique<ServerProcess>(CONTEXTD_BINARY, data_.path(), args);
   }
   TempDir files_, data_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Backends, ImportTest, ::testing::ValuesIn(kBackends), BackendTestName);
 
 constexpr char kGood[] =
     R"({"service_id":7,"customer_id":"C1","contact_key":"408","service_type":"Billing","est_duration":60,)"
@@ -33,14 +49,14 @@ constexpr char kGood[] =
     R"({"contact_key":"+1 555","started":{"timestamp":"2025-01-02T00:00:00.000Z"},"completed":{"timestamp":"2025-01-02T00:05:00.000Z"}})"
     "\n";
 
-TEST_F(ImportTest, LoadedServicesReadBackExactly) {
+TEST_P(ImportTest, LoadedServicesReadBackExactly) {
   CommandResult r = RunCommand(Import(Write(kGood)));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("imported 2 services (2 states, 1 tasks)"), std::string::npos)
       << r.output;
 
-  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
-  HttpClient client(server.port());
+  auto server = Serve();
+  HttpClient client(server->port());
   HttpReply got = client.Get(
       "/genesys/1/cs/services/7?active_states=true&completed_states=true&active_tasks=true"
       "&extensions=*");
@@ -56,7 +72,7 @@ TEST_F(ImportTest, LoadedServicesReadBackExactly) {
   EXPECT_GT(storage::FindField(v->object, "service_id")->int_value, 7);
 }
 
-TEST_F(ImportTest, ABadLineIsNamedAndNothingIsWritten) {
+TEST_P(ImportTest, ABadLineIsNamedAndNothingIsWritten) {
   std::string text = std::string(kGood) +
                      R"({"customer_id":"C2","started":{"timestamp":"2025-02-30T00:00:00Z"}})"
                      "\n";
@@ -69,28 +85,28 @@ TEST_F(ImportTest, ABadLineIsNamedAndNothingIsWritten) {
   EXPECT_EQ(dup.code, 1);
   EXPECT_NE(dup.output.find("service_id 7"), std::string::npos) << dup.output;
 
-  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
-  HttpClient client(server.port());
+  auto server = Serve();
+  HttpClient client(server->port());
   EXPECT_EQ(client.Get("/genesys/1/cs/customers/C1/services").body, "[]");
   EXPECT_EQ(client.Get("/genesys/1/cs/services/7").status, 400);
 }
 
-TEST_F(ImportTest, AnIdAlreadyStoredIsRefused) {
+TEST_P(ImportTest, AnIdAlreadyStoredIsRefused) {
   ASSERT_EQ(RunCommand(Import(Write(kGood))).code, 0);
   CommandResult again = RunCommand(Import(Write(kGood)));
   EXPECT_EQ(again.code, 1);
   EXPECT_NE(again.output.find("service_id 7"), std::string::npos) << again.output;
 }
 
-TEST_F(ImportTest, AssignedIdsNeverCollideWithExplicitOnes) {
+TEST_P(ImportTest, AssignedIdsNeverCollideWithExplicitOnes) {
   const std::string text =
       R"({"contact_key":"auto","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n"
       R"({"service_id":1,"contact_key":"explicit","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n"
       R"({"service_id":2000,"contact_key":"far","started":{"timestamp":"2025-01-01T00:00:00.000Z"}})" "\n";
   CommandResult r = RunCommand(Import(Write(text)));
   ASSERT_EQ(r.code, 0) << r.output;
-  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
-  HttpClient client(server.port());
+  auto server = Serve();
+  HttpClient client(server->port());
   auto id_of = [&](const std::string& key) -> int64_t {
     auto v = server::ParseJson(client.Get("/genesys/1/cs/services/anonymous/" + key).body);
     if (!v.ok() || v->array.size() != 1) return -1;
@@ -107,11 +123,11 @@ TEST_F(ImportTest, AssignedIdsNeverCollideWithExplicitOnes) {
 
 // An import into a store in use: owners' active services already stored stay listed with
 // the imported ones, also beyond one active record's capacity (128), and stay writable.
-TEST_F(ImportTest, ImportedActiveServicesJoinTheStoredOnes) {
+TEST_P(ImportTest, ImportedActiveServicesJoinTheStoredOnes) {
   int64_t stored = 0;
   {
-    ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
-    HttpClient client(server.port());
+    auto server = Serve();
+    HttpClient client(server->port());
     auto v = server::ParseJson(
         client.Post("/genesys/1/cs/services/start", R"({"customer_id":"C1","contact_key":"busy"})")
             .body);
@@ -126,8 +142,8 @@ TEST_F(ImportTest, ImportedActiveServicesJoinTheStoredOnes) {
   CommandResult r = RunCommand(Import(Write(text)));
   ASSERT_EQ(r.code, 0) << r.output;
 
-  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
-  HttpClient client(server.port());
+  auto server = Serve();
+  HttpClient client(server->port());
   auto ids = [&](const std::string& path) {
     std::vector<int64_t> out;
     auto v = server::ParseJson(client.Get(path).body);
@@ -147,9 +163,17 @@ TEST_F(ImportTest, ImportedActiveServicesJoinTheStoredOnes) {
   EXPECT_EQ(ids("/genesys/1/cs/customers/C1/services/active"), std::vector<int64_t>{7});
 }
 
-TEST_F(ImportTest, ARunningServerBlocksImport) {
-  ServerProcess server(CONTEXTD_BINARY, data_.path(), {"--sync", "none"});
+// A data directory belongs to one process; a cluster's nodes keep serving while it is loaded,
+// and answer with what was loaded at once.
+TEST_P(ImportTest, ARunningServerBlocksImportIntoItsDirectoryNotIntoACluster) {
+  auto server = Serve();
   CommandResult r = RunCommand(Import(Write(kGood)));
+  if (GetParam() == Backend::kRedis) {
+    ASSERT_EQ(r.code, 0) << r.output;
+    HttpClient client(server->port());
+    EXPECT_EQ(client.Get("/genesys/1/cs/services/7").status, 200);
+    return;
+  }
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.output.find("stop the server first"), std::string::npos) << r.output;
 }
