@@ -176,6 +176,47 @@ TEST_F(RedisStoreTest, UnconfirmedWriteIsUnavailable) {
   EXPECT_EQ(node->PutTenant({"x", 1}).code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_F(RedisStoreTest, CheckFindsAMissingEntryAndCountsUnconfirmedOnesApart) {
+  auto node = Node();
+  Service s = Anonymous("K", 1000);
+  s.customer_id = "C1";
+  auto created = node->Create("t", s);
+  ASSERT_TRUE(created.ok());
+  Interaction x;
+  x.customer_id = "C1";
+  x.account_number = "A1";
+  x.time_ms = 7;
+  ASSERT_TRUE(node->Append("t", {x}).ok());
+  auto report = node->CheckIntegrity();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->problem_count, 0u) << report->problems[0];
+  EXPECT_EQ(report->services, 1u);
+  EXPECT_EQ(report->interactions, 1u);
+  EXPECT_EQ(report->service_index_entries, 2u);  // started, active
+  EXPECT_EQ(report->interaction_index_entries, 2u);
+
+  auto client = RedisClusterClient::Connect(Options().cluster);
+  ASSERT_TRUE(client.ok());
+  // An entry no record confirms, in another slot than the record's: debris, not a problem.
+  const uint16_t c9 = OwnerSlot('c', "t", "C9");
+  ASSERT_NE(c9, OwnerSlot('c', "t", "C1"));
+  ASSERT_TRUE((*client)->Run(c9, {{"ZADD", CustomerSet(IndexKind::kActive, "C9"), "0",
+                                    IndexKey("", 1000, created->service_id)}}).ok());
+  report = node->CheckIntegrity();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->problem_count, 0u);
+  ASSERT_FALSE(report->problems.empty());
+  EXPECT_NE(report->problems[0].find("1 index entries"), std::string::npos) << report->problems[0];
+  // The record's own active entry gone: a problem.
+  const uint16_t c1 = OwnerSlot('c', "t", "C1");
+  ASSERT_TRUE((*client)->Run(c1, {{"ZREM", CustomerSet(IndexKind::kActive, "C1"),
+                                    IndexKey("", 1000, created->service_id)}}).ok());
+  report = node->CheckIntegrity();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->problem_count, 1u);
+  EXPECT_NE(report->problems[0].find("is missing from an index"), std::string::npos);
+}
+
 TEST_F(RedisStoreTest, KeyPrefixesKeepDeploymentsApart) {
   auto node = Node();
   ASSERT_TRUE(node->PutTenant({"acme", 1}).ok());
