@@ -13,7 +13,12 @@ cs=$url/genesys/1/cs
 
 # Bodies are JSON, as a real client declares them.
 # CONTEXTD_KEY: the API key to send (the server started here runs without keys).
-curl() { command curl -H 'Content-Type: application/json' ${CONTEXTD_KEY:+-H "X-Api-Key: $CONTEXTD_KEY"} "$@"; }
+# On two nodes (CONTEXTD_TEST_BACKEND=redis), each request goes to the other node.
+curl() {
+  local send=(command curl)
+  declare -F contextd_curl >/dev/null && send=(contextd_curl)
+  "${send[@]}" -H 'Content-Type: application/json' ${CONTEXTD_KEY:+-H "X-Api-Key: $CONTEXTD_KEY"} "$@"
+}
 
 expect() {  # expect NAME ACTUAL PATTERN: ACTUAL contains PATTERN
   if [[ "$2" != *"$3"* ]]; then echo "FAIL $1: got $2, want $3"; exit 1; fi
