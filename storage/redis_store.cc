@@ -470,7 +470,15 @@ class RedisStore final : public Store {
   // Every write returned only once its replicas confirmed it: nothing is left to make durable.
   absl::Status Sync() override { return absl::OkStatus(); }
 
-  absl::StatusOr<StoreStats> Stats() override { return StoreStats{}; }
+  // Unavailable unless every master of the current slot map answers (the readiness probe).
+  absl::StatusOr<StoreStats> Stats() override {
+    ASSIGN_OR_RETURN(std::vector<RedisNode> masters, client_->Masters());
+    for (const RedisNode& m : masters) {
+      ASSIGN_OR_RETURN(std::vector<RedisReply> pong, client_->RunOn(m, {{"PING"}}));
+      if (pong[0].error()) return absl::UnavailableError(m.Name() + ": " + pong[0].str);
+    }
+    return StoreStats{};
+  }
 
   absl::StatusOr<IntegrityReport> CheckIntegrity() override;
 
