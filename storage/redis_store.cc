@@ -100,9 +100,6 @@ struct Entry {
   friend bool operator<(const Entry& a, const Entry& b) {
     return std::tie(a.set, a.member) < std::tie(b.set, b.member);
   }
-  friend bool operator==(const Entry& a, const Entry& b) {
-    return a.set == b.set && a.member == b.member;
-  }
 };
 
 constexpr size_t kSuffixBytes = 16;  // time and id, IndexKey's tail
