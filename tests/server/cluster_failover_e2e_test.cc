@@ -50,6 +50,9 @@ constexpr int64_t kAckedOrphanedPerNode = 10;
 // Writes the nodes must acknowledge once every shard has a replica again (failover test), or
 // the survivor after the other node's kill: the load goes on at full speed.
 constexpr int64_t kAckedHealed = 100;
+// How long the replica of the master the failover test kills lags behind it (its replication
+// cut) before the kill.
+constexpr milliseconds kLag(2500);
 
 // The slot of the Redis store's id sequences (storage/redis_store.cc, kMetaSlot): every
 // service start takes its id there. Its shard must keep a replica for starts to be confirmed.
@@ -435,7 +438,7 @@ void RunUntil(Clock::time_point since, milliseconds at_least, milliseconds at_mo
 }
 
 // A Redis master that serves part of the written records is SIGKILLed while its replica lags
-// (its replication cut half a second before). Phase 1: the two contextd nodes, never restarted,
+// (its replication cut 2.5 s before). Phase 1: the two contextd nodes, never restarted,
 // follow the promoted replica and keep acknowledging writes to the other shards; writes to the
 // promoted replica's slots are answered 503 (no replica confirms them, as none is left). Phase
 // 2: the killed node is back, as the promoted one's replica, and the nodes acknowledge writes
@@ -474,13 +477,16 @@ TEST(ClusterFailoverTest, NodesFollowAFailoverAndLoseNoAcknowledgedWrite) {
   }
   ASSERT_NE(victim, 0) << "no service was started in 1 s outside the id sequences' shard";
 
+  // Longer than the WAIT timeout (1 s): writes a node would acknowledge without WAIT's
+  // confirmation complete before the kill, and are lost by it.
   const uint16_t replica = CutReplication(victim);
-  std::this_thread::sleep_for(milliseconds(500));
+  std::this_thread::sleep_for(kLag);
   cluster.KillNode(victim);
   load.SetPhase(1);
   const Clock::time_point killed = Clock::now();
   std::cout << "killed master " << victim << " (it served service " << victim_id << ", slot "
-            << SlotOfId(victim_id) << "); its replica " << replica << " lagged 500 ms\n";
+            << SlotOfId(victim_id) << "); its replica " << replica << " lagged " << kLag.count()
+            << " ms\n";
   RunUntil(killed, milliseconds(3000), milliseconds(10000), [&] {
     return load.Acked(1, 0) >= kAckedOrphanedPerNode && load.Acked(1, 1) >= kAckedOrphanedPerNode;
   });
