@@ -572,7 +572,9 @@ TEST(ClusterFailoverTest, SurvivingNodeServesEveryAcknowledgedWrite) {
 
   ExpectNoFailures(tally);
   EXPECT_GT(tally.counts[0][0].acked, 0) << "node A took no part before the kill";
-  EXPECT_GT(tally.counts[1][0].refused, 0) << "no connection to the killed node was refused";
+  // Each thread's first request after the kill may still be sent before SetPhase(1).
+  EXPECT_GT(tally.counts[0][0].refused + tally.counts[1][0].refused, 0)
+      << "no connection to the killed node was refused";
   EXPECT_EQ(tally.counts[1][0].acked, 0) << "the killed node answered";
   EXPECT_GE(tally.counts[1][1].acked, kAckedHealed) << "the survivor stopped answering";
   ExpectNoProblems("the survivor", ReadBack(b.port(), tally.written));
