@@ -15,7 +15,7 @@ namespace {
 
 using storage::Value;
 
-class WorkspaceTenantsTest : public ServerTest {
+class WorkspaceTenantsFixture : public ServerTest {
  protected:
   void SetUp() override {}
 
@@ -45,7 +45,11 @@ class WorkspaceTenantsTest : public ServerTest {
   }
 };
 
-TEST_F(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
+using WorkspaceTenantsTest = OnEveryBackend<WorkspaceTenantsFixture>;
+INSTANTIATE_TEST_SUITE_P(Backends, WorkspaceTenantsTest, ::testing::ValuesIn(kBackends),
+                         BackendTestName);
+
+TEST_P(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
   const std::vector<std::string> args = {"--sync", "none", "--admin", "root:secret"};
   StartServer(args);
   ASSERT_EQ(client_->Post("/contextd/v1/tenants", R"({"name":"acme"})").status, 201);
