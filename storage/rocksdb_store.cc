@@ -340,12 +340,12 @@ absl::StatusOr<WorkspaceSnapshot> RocksDbStore::LoadWorkspace(std::string_view t
          it->Next()) {
       if (kind == 'u') {
         absl::StatusOr<User> user = DecodeUser(ToView(it->value()));
-        if (!user.ok()) status = user.status();
-        else out.users.push_back(*std::move(user));
+        status = user.status();
+        if (user.ok()) out.users.push_back(*std::move(user));
       } else {
         absl::StatusOr<WorkItem> item = DecodeWorkItem(ToView(it->value()));
-        if (!item.ok()) status = item.status();
-        else if (ActiveItem(*item)) out.items.push_back(*std::move(item));
+        status = item.status();
+        if (item.ok() && ActiveItem(*item)) out.items.push_back(*std::move(item));
       }
     }
     if (status.ok()) status = FromRocksDb(it->status());
