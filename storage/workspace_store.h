@@ -12,6 +12,9 @@
 
 namespace contextd::storage {
 
+// How many of a tenant's last changes a store keeps for ReadWorkspace.
+inline constexpr uint64_t kKeptWorkspaceChanges = 4096;
+
 // The storage seam of the Workspace API. Each tenant's Workspace (users, work items, agents'
 // readiness) changes by numbered changes, one after another: a node commits a change only on
 // top of the last one it has seen (compare-and-set on the tenant's head), so nodes sharing a
@@ -36,7 +39,8 @@ class WorkspaceStore {
   virtual absl::StatusOr<uint64_t> CommitWorkspace(std::string_view tenant, uint64_t expected,
                                                    const WorkspaceChange& change) = 0;
   // The changes after `after`, oldest first, with their numbers. OutOfRange when some of them
-  // are no longer kept (the last 4096 are): read LoadWorkspace instead.
+  // are no longer kept (the last kKeptWorkspaceChanges are), or when `after` is past the head
+  // (the store lost changes this node saw, or restarted): read LoadWorkspace instead.
   virtual absl::StatusOr<std::vector<std::pair<uint64_t, WorkspaceChange>>> ReadWorkspace(
       std::string_view tenant, uint64_t after) = 0;
 
