@@ -514,7 +514,7 @@ class RedisStore final : public Store {
     }
     if (replies[0].integer < 0) {
       return absl::AbortedError("the Workspace of tenant '" + std::string(tenant) +
-                                "' is past " + std::to_string(expected));
+                                "' is not at change " + std::to_string(expected));
     }
     return static_cast<uint64_t>(replies[0].integer);
   }
@@ -852,6 +852,7 @@ class RedisStore final : public Store {
   // The number a head key's reply holds (none: 0).
   static absl::StatusOr<uint64_t> ParseHead(const RedisReply& reply) {
     if (reply.nil()) return 0;
+    if (reply.error()) return ReplyError("GET", reply);
     uint64_t head = 0;
     if (reply.type != RedisReply::Type::kString || !absl::SimpleAtoi(reply.str, &head)) {
       return absl::DataLossError("corrupt Workspace head: " + reply.str);
