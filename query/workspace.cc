@@ -282,7 +282,8 @@ absl::StatusOr<Session> Workspace::SignIn(std::string_view tenant, std::string_v
                      CredentialDigest(tenant, user_name, password), user.password_hash};
   // Stored first: every node knows the session before its id is handed out.
   RETURN_IF_ERROR(store_->PutSession({s.id, s.tenant, s.user_name, s.csrf_token, s.admin, s.agent,
-                                      entry.expires_ms, user.password_hash}));
+                                      entry.expires_ms, user.password_hash},
+                                     now_ms));
   const std::string user_key = s.tenant + '\0' + s.user_name;
   std::lock_guard<std::mutex> lock(mu_);
   SweepSessions(now_ms);
@@ -296,7 +297,7 @@ absl::StatusOr<Session> Workspace::SignIn(std::string_view tenant, std::string_v
         idlest = it;
       }
     }
-    EndSession(idlest, /*in_store=*/true);  // may erase `mine`: looked up again below
+    EndSession(idlest, now_ms);  // may erase `mine`: looked up again below
     if (sessions_by_user_.count(user_key) == 0) break;
   }
   Remember(std::move(entry));
@@ -340,7 +341,7 @@ absl::StatusOr<Session> Workspace::Resume(std::string_view session_id, storage::
     // started it, or used it since. The store decides.
     ASSIGN_OR_RETURN(std::optional<storage::StoredSession> stored, store_->GetSession(session_id));
     if (!stored || stored->expires_ms <= now_ms) {
-      if (it != sessions_.end()) EndSession(it, /*in_store=*/false);
+      if (it != sessions_.end()) EndSession(it, std::nullopt);
       return absl::UnauthenticatedError("no such session");
     }
     SessionEntry entry;
@@ -350,7 +351,7 @@ absl::StatusOr<Session> Workspace::Resume(std::string_view session_id, storage::
     entry.password_hash = stored->password_hash;
     if (it != sessions_.end()) {
       entry.credential = it->second.credential;
-      EndSession(it, /*in_store=*/false);
+      EndSession(it, std::nullopt);
     }
     it = Remember(std::move(entry));
   }
@@ -361,18 +362,20 @@ absl::StatusOr<Session> Workspace::Resume(std::string_view session_id, storage::
   it = sessions_.find(session_id);  // Current delivers notes, never touches sessions: still there
   if (user == t->users.end() || !user->second.enabled ||
       user->second.password_hash != it->second.password_hash) {
-    EndSession(it, /*in_store=*/true);
+    EndSession(it, now_ms);
     return absl::UnauthenticatedError("no such session");
   }
   const storage::TimeMs expires_ms = now_ms + options_.session_idle_ms;
   Touch(it, expires_ms);
-  // The store's expiry is kept within a minute of this node's: other nodes then see the
-  // session alive while it is.
-  if (it->second.stored_expires_ms + 60000 < expires_ms) {
+  // The store's expiry is kept within a quarter of the idle time (at most a minute) of this
+  // node's: other nodes then see the session alive while it is.
+  const int64_t slack_ms = std::min<int64_t>(60000, options_.session_idle_ms / 4);
+  if (it->second.stored_expires_ms + slack_ms < expires_ms) {
     const SessionEntry& e = it->second;
     RETURN_IF_ERROR(store_->PutSession({e.session.id, e.session.tenant, e.session.user_name,
                                         e.session.csrf_token, e.session.admin, e.session.agent,
-                                        expires_ms, e.password_hash}));
+                                        expires_ms, e.password_hash},
+                                       now_ms));
     it->second.stored_expires_ms = expires_ms;
   }
   return session;
@@ -402,13 +405,14 @@ void Workspace::Touch(SessionIt it, storage::TimeMs expires_ms) {
   sessions_by_expiry_.emplace(expires_ms, it->first);
 }
 
-void Workspace::EndSession(SessionIt it, bool in_store) {
+void Workspace::EndSession(SessionIt it, std::optional<storage::TimeMs> store_now_ms) {
   const SessionEntry& e = it->second;
-  if (in_store) {
+  if (store_now_ms) {
     // Ended for every node (expires_ms 0); a store that cannot be written keeps it there
     // until it expires.
     store_->PutSession({e.session.id, e.session.tenant, e.session.user_name, e.session.csrf_token,
-                        e.session.admin, e.session.agent, 0, e.password_hash})
+                        e.session.admin, e.session.agent, 0, e.password_hash},
+                       *store_now_ms)
         .IgnoreError();
   }
   sessions_by_expiry_.erase({e.expires_ms, it->first});
@@ -432,7 +436,7 @@ void Workspace::SweepSessions(storage::TimeMs now_ms) {
     const auto& [expires_ms, id] = *sessions_by_expiry_.begin();
     ++sessions_examined_;
     if (expires_ms > now_ms) break;
-    EndSession(sessions_.find(id), /*in_store=*/false);  // expired in the store too
+    EndSession(sessions_.find(id), std::nullopt);  // expired in the store too
   }
 }
 

@@ -228,7 +228,8 @@ class Workspace {
                                std::string_view password) const;
   // Sessions: REQUIRES mu_ held.
   void Touch(SessionIt it, storage::TimeMs expires_ms);
-  void EndSession(SessionIt it, bool in_store);
+  // Forgets the session here; with `store_now_ms` (the clock) also ends it in the store.
+  void EndSession(SessionIt it, std::optional<storage::TimeMs> store_now_ms);
   void SweepSessions(storage::TimeMs now_ms);  // ends at most a bounded number of expired ones
   SessionIt Remember(SessionEntry entry);
   absl::Status CompleteInto(const std::string& tenant, const storage::WorkItem& item,

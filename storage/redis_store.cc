@@ -564,16 +564,14 @@ class RedisStore final : public Store {
     return ListWorkspace<WorkItem>('i', DecodeWorkItem);
   }
 
-  absl::Status PutSession(const StoredSession& session) override {
-    // Redis drops the key a minute after the session expires (PXAT: an absolute time, so a
-    // failover keeps it). A time already past deletes it.
-    constexpr TimeMs kGraceMs = 60000;
-    const TimeMs at = session.expires_ms > std::numeric_limits<TimeMs>::max() - kGraceMs
-                          ? std::numeric_limits<TimeMs>::max()
-                          : std::max<TimeMs>(1, session.expires_ms + kGraceMs);
+  absl::Status PutSession(const StoredSession& session, TimeMs now_ms) override {
+    // Redis forgets the key a minute after the session expires by the caller's clock (PX:
+    // relative, so the nodes' and Redis's clocks need not agree); one long gone is deleted.
     const std::string key = keys_.Session(session.id);
-    return Confirm(RedisHashSlot(session.id),
-                   {{"SET", key, EncodeStoredSession(session), "PXAT", std::to_string(at)}});
+    const uint16_t slot = RedisHashSlot(session.id);
+    if (session.expires_ms < now_ms - kSessionGraceMs) return Confirm(slot, {{"DEL", key}});
+    const TimeMs keep_ms = session.expires_ms - now_ms + kSessionGraceMs;
+    return Confirm(slot, {{"SET", key, EncodeStoredSession(session), "PX", std::to_string(keep_ms)}});
   }
 
   absl::StatusOr<std::optional<StoredSession>> GetSession(std::string_view id) override {

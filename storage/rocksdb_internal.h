@@ -97,9 +97,9 @@ class RocksDbStore final : public Store {
       std::string_view tenant, uint64_t after) override;
   absl::StatusOr<std::vector<std::pair<std::string, User>>> ListUsers() override;
   absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() override;
-  // Sessions live in this map only. It drops a session once one put expires more than
-  // kSessionKeepMs after it (sessions last less than that, so it has expired).
-  absl::Status PutSession(const StoredSession& session) override;
+  // Sessions live in this map only; each put drops a few expired more than kSessionGraceMs
+  // before its `now_ms`.
+  absl::Status PutSession(const StoredSession& session, TimeMs now_ms) override;
   absl::StatusOr<std::optional<StoredSession>> GetSession(std::string_view id) override;
 
   absl::Status PutApiKey(const ApiKey& key) override;
@@ -136,7 +136,6 @@ class RocksDbStore final : public Store {
   void TryResume(bool now);
 
   static constexpr size_t kStripes = 1024;
-  static constexpr TimeMs kSessionKeepMs = TimeMs{24} * 60 * 60 * 1000;
 
   class OwnerLocks;
 

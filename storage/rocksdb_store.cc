@@ -427,7 +427,7 @@ absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> RocksDbStore::List
   return ListWorkspace<WorkItem>('i', DecodeWorkItem);
 }
 
-absl::Status RocksDbStore::PutSession(const StoredSession& session) {
+absl::Status RocksDbStore::PutSession(const StoredSession& session, TimeMs now_ms) {
   std::lock_guard<std::mutex> lock(sessions_mu_);
   if (auto it = sessions_.find(session.id); it != sessions_.end()) {
     sessions_by_expiry_.erase({it->second.expires_ms, it->first});
@@ -436,10 +436,10 @@ absl::Status RocksDbStore::PutSession(const StoredSession& session) {
     sessions_.emplace(session.id, session);
   }
   sessions_by_expiry_.emplace(session.expires_ms, session.id);
-  // Sessions that expired more than kSessionKeepMs before this one expires: a few per put.
-  const TimeMs keep_from = session.expires_ms < std::numeric_limits<TimeMs>::min() + kSessionKeepMs
+  // Sessions expired more than a minute before the caller's clock: a few per put.
+  const TimeMs keep_from = now_ms < std::numeric_limits<TimeMs>::min() + kSessionGraceMs
                                ? std::numeric_limits<TimeMs>::min()
-                               : session.expires_ms - kSessionKeepMs;
+                               : now_ms - kSessionGraceMs;
   for (int i = 0; i < 8 && !sessions_by_expiry_.empty(); ++i) {
     auto oldest = sessions_by_expiry_.begin();
     if (oldest->first >= keep_from) break;

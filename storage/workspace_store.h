@@ -24,6 +24,8 @@ inline constexpr uint64_t kKeptWorkspaceChanges = 4096;
 // them.
 //
 // Thread-safety: all methods may be called concurrently.
+inline constexpr TimeMs kSessionGraceMs = 60000;
+
 class WorkspaceStore {
  public:
   virtual ~WorkspaceStore() = default;
@@ -49,9 +51,10 @@ class WorkspaceStore {
   virtual absl::StatusOr<std::vector<std::pair<std::string, User>>> ListUsers() = 0;
   virtual absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() = 0;
 
-  // Sessions: replaced whole; gone once expired (GetSession may still return an expired one:
+  // Sessions (kSessionGraceMs: how long past its expiry one is kept): replaced whole. `now_ms` is the caller's clock: a session whose expires_ms is
+  // more than a minute behind it is forgotten (GetSession may still return an expired one:
   // the caller compares expires_ms with its clock). RocksDB keeps them in memory only.
-  virtual absl::Status PutSession(const StoredSession& session) = 0;
+  virtual absl::Status PutSession(const StoredSession& session, TimeMs now_ms) = 0;
   virtual absl::StatusOr<std::optional<StoredSession>> GetSession(std::string_view id) = 0;
 };
 

@@ -172,7 +172,9 @@ TEST_P(WorkspaceNodesTest, RacingNodesOfferOnceAndOneAcceptWins) {
     auto accept = [&](Workspace* ws) {
       absl::Status s = Op(*ws, alice, v.item.id, "Accept");
       (s.ok() ? won : lost).fetch_add(1);
-      if (!s.ok()) EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+      if (!s.ok()) {
+        EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+      }
     };
     std::thread x(accept, a_.get()), y(accept, b_.get());
     x.join();

@@ -25,6 +25,9 @@
 namespace contextd::storage {
 namespace {
 
+// The callers' clock in the session tests.
+constexpr TimeMs kNow = 1767225600000;
+
 using Journal = std::vector<std::pair<uint64_t, WorkspaceChange>>;
 
 User MakeUser(std::string name, std::string first_name = "Ada") {
@@ -304,11 +307,7 @@ TEST_P(WorkspaceStoreTest, SessionsArePutReplacedAndReadOnEveryNode) {
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_FALSE(none->has_value());
 
-  // Expiry times relative to the clock of the Redis nodes (PXAT): well in the future.
-  const TimeMs later = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count() +
-                       3600 * 1000;
+  const TimeMs later = kNow + 3600 * 1000;  // by the callers' clock
   StoredSession s;
   s.id = "7c0f\u00e9-session";
   s.tenant = "t";
@@ -317,11 +316,11 @@ TEST_P(WorkspaceStoreTest, SessionsArePutReplacedAndReadOnEveryNode) {
   s.agent = true;
   s.expires_ms = later;
   s.password_hash = std::string(32, '\x9c');
-  ASSERT_TRUE(store_->PutSession(s).ok());
+  ASSERT_TRUE(store_->PutSession(s, kNow).ok());
   StoredSession other = s;
   other.id = "second";
   other.user_name = "bob";
-  ASSERT_TRUE(store_->PutSession(other).ok());
+  ASSERT_TRUE(store_->PutSession(other, kNow).ok());
 
   absl::StatusOr<std::optional<StoredSession>> got = OtherNode()->GetSession(s.id);
   ASSERT_TRUE(got.ok()) << got.status();
@@ -332,7 +331,7 @@ TEST_P(WorkspaceStoreTest, SessionsArePutReplacedAndReadOnEveryNode) {
   replaced.csrf_token = "csrf-2";
   replaced.admin = true;
   replaced.expires_ms = later + 1000;
-  ASSERT_TRUE(OtherNode()->PutSession(replaced).ok());
+  ASSERT_TRUE(OtherNode()->PutSession(replaced, kNow).ok());
   got = store_->GetSession(s.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ(**got, replaced);
@@ -479,8 +478,8 @@ TEST_P(RedisWorkspaceTest, TheJournalDropsOlderChanges) {
 TEST_P(RedisWorkspaceTest, ASessionLongExpiredIsGone) {
   StoredSession s;
   s.id = "old";
-  s.expires_ms = 1000;  // 1970: expired more than a minute ago
-  ASSERT_TRUE(store_->PutSession(s).ok());
+  s.expires_ms = kNow - kSessionGraceMs - 1;  // expired more than a minute ago
+  ASSERT_TRUE(store_->PutSession(s, kNow).ok());
   auto got = store_->GetSession("old");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_FALSE(got->has_value());

@@ -55,7 +55,7 @@ TEST_P(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
   ASSERT_EQ(client_->Post("/contextd/v1/tenants", R"({"name":"acme"})").status, 201);
   ASSERT_EQ(server_->Stop(), 0);
   {  // acme's own users (the API provisions users in the admin's tenant only).
-    std::unique_ptr<storage::Store> store = OpenTestStore(dir_.path());
+    std::unique_ptr<storage::Store> store = OpenTestStore(backend(), dir_.path());
     query::History history(store.get());
     query::Workspace ws(store.get(), &history);
     ASSERT_TRUE(ws.Load().ok());
