@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,8 +46,10 @@ struct WorkNotification {
   std::vector<ItemView> workbin_items;  // WorkbinContent: its interactions
 };
 
-// Receives notifications. Called with the Workspace's lock held, in the order of the changes:
-// implementations must not block and must not call back into the Workspace.
+// Receives notifications: every node delivers every change's notifications, its own and those
+// other nodes made (it replays them), in the tenant's order of changes. Called with the
+// Workspace's lock held: implementations must not block and must not call back into the
+// Workspace.
 class WorkspaceListener {
  public:
   virtual ~WorkspaceListener() = default;
@@ -100,22 +103,36 @@ struct SessionStats {
 // channel readiness, and work items with their state machine and routing (a queued item is
 // offered to the least busy Ready agent of its channel who has not turned it down).
 // Completing an item writes an interaction history record (the userData keys it reads are the
-// `workspace` column of query/history_fields.h; README lists them). Users and items are
-// written through to the store; sessions and readiness live in memory only.
+// `workspace` column of query/history_fields.h; README lists them).
+//
+// Nodes sharing a store: each tenant's users, items and agents change by numbered changes
+// (storage/workspace_store.h). Every operation first catches up with the changes other nodes
+// made (one read of the tenant's head), decides on that state, and commits its change only on
+// top of it; when another node came first it catches up and decides again. So every node
+// answers from the same state, routing offers an item to one agent, and of concurrent
+// operations on one item exactly one wins. Sessions are stored too: one signed in on a node is
+// valid on every node (its idle time is written back at most once a minute); the per-user cap
+// and remembered Basic credentials are each node's own.
 //
 // Errors: InvalidArgument (a missing or bad parameter), FailedPrecondition (not allowed in
 // the item's current state), NotFound, PermissionDenied (wrong role), AlreadyExists,
-// Unauthenticated (bad credentials or session).
+// Unauthenticated (bad credentials or session); the store's (Unavailable) when it cannot be
+// read or written, and Unavailable when other nodes' changes keep winning.
 //
-// Thread-safety: thread-safe; one lock serializes every change, so concurrent operations on
-// one item have exactly one winner.
+// Thread-safety: thread-safe; one lock serializes this node's operations.
 class Workspace {
  public:
   // Neither is owned; both must outlive the Workspace.
   Workspace(storage::WorkspaceStore* store, History* history, WorkspaceOptions options = {});
 
-  // Reads users and items from the store; queued items are routed as agents become Ready.
+  // Reads the default tenant's Workspace (the others are read on first use): fails when the
+  // store cannot be read. Items offered to an agent without a contact-center session (after a
+  // RocksDB restart) are queued again and routed as agents become Ready.
   absl::Status Load();
+
+  // Catches up with the changes other nodes made to every tenant this node has read, and
+  // delivers their notifications. The server calls it every 50 ms.
+  void Poll();
 
   // Not owned; must outlive the Workspace. Set before serving.
   void SetListener(WorkspaceListener* listener) { listener_ = listener; }
@@ -124,7 +141,7 @@ class Workspace {
   // password or an unknown role. EnsureUser creates the user unless the name exists.
   absl::StatusOr<storage::User> CreateUser(std::string_view tenant, const NewUser& user);
   absl::Status EnsureUser(std::string_view tenant, const NewUser& user);
-  std::vector<storage::User> Users(std::string_view tenant);
+  absl::StatusOr<std::vector<storage::User>> Users(std::string_view tenant);
   absl::StatusOr<storage::User> GetUser(std::string_view tenant, std::string_view user_name);
 
   // Sessions. SignIn: checks the password (a PBKDF2 hash, for unknown names too: it takes
@@ -157,9 +174,9 @@ class Workspace {
   absl::StatusOr<ItemView> CreateInteraction(std::string_view tenant, NewInteraction request,
                                              storage::TimeMs now_ms);
   // Every item not Completed or Canceled, oldest first (admin view).
-  std::vector<ItemView> ActiveInteractions(std::string_view tenant);
+  absl::StatusOr<std::vector<ItemView>> ActiveInteractions(std::string_view tenant);
   // The items the user owns (Invited, Processing, InWorkbin, Composing), oldest first.
-  std::vector<ItemView> MyInteractions(const Session& session);
+  absl::StatusOr<std::vector<ItemView>> MyInteractions(const Session& session);
   // NotFound unless it exists and the session may see it (an admin sees all; an agent
   // the items it owns).
   absl::StatusOr<ItemView> GetInteraction(const Session& session, std::string_view id);
@@ -177,31 +194,44 @@ class Workspace {
     int64_t ready_since_ms = 0;
   };
   struct Tenant {
+    bool loaded = false;
+    uint64_t head = 0;  // the number of the last change applied
     std::map<std::string, storage::User> users;
-    std::map<std::string, storage::WorkItem> items;  // by id
+    std::map<std::string, storage::WorkItem> items;  // active ones, by id
     std::map<std::string, Agent> agents;             // users with a contact-center session
   };
   struct SessionEntry {
     Session session;
     storage::TimeMs expires_ms = 0;
-    std::string credential;     // CredentialDigest of the sign-in that started it
+    storage::TimeMs stored_expires_ms = 0;  // what the store holds
+    std::string credential;     // CredentialDigest of the sign-in that started it ("": none)
     std::string password_hash;  // the user's then: a changed password ends its reuse
   };
   using SessionIt = std::map<std::string, SessionEntry, std::less<>>::iterator;
+  // Computes a change from the tenant's current state (no side effects on it).
+  using Decide = std::function<absl::Status(const Tenant&, storage::WorkspaceChange*)>;
 
-  Tenant& TenantOf(std::string_view tenant);
+  // The tenant, caught up with the store's changes. REQUIRES: mu_ held.
+  absl::StatusOr<Tenant*> Current(const std::string& tenant);
+  // Applies change `seq` to the copy and delivers its notes. REQUIRES: mu_ held.
+  void Apply(const std::string& tenant, Tenant& t, uint64_t seq,
+             const storage::WorkspaceChange& change);
+  // Catches up, decides, commits; again while other nodes' changes come first.
+  // REQUIRES: mu_ held.
+  absl::Status Mutate(const std::string& tenant, const Decide& decide);
   ItemView ViewOf(const storage::WorkItem& item) const;
-  absl::Status Save(const std::string& tenant, const storage::WorkItem& item);
-  void Notify(const std::string& tenant, const std::string& user, std::string type, ItemView view);
-  // Offers queued items of `tenant` to Ready agents. REQUIRES: mu_ held.
-  void Route(const std::string& tenant, Tenant& t);
+  // Adds to `change` the offers of queued items to Ready agents, on the state `t` has once
+  // `change` is applied.
+  void Route(const Tenant& t, storage::WorkspaceChange* change) const;
   // HMAC of (tenant, user, password) under credential_key_.
   std::string CredentialDigest(std::string_view tenant, std::string_view user_name,
                                std::string_view password) const;
   // Sessions: REQUIRES mu_ held.
   void Touch(SessionIt it, storage::TimeMs expires_ms);
-  void EndSession(SessionIt it);
+  // Forgets the session here; with `store_now_ms` (the clock) also ends it in the store.
+  void EndSession(SessionIt it, std::optional<storage::TimeMs> store_now_ms);
   void SweepSessions(storage::TimeMs now_ms);  // ends at most a bounded number of expired ones
+  SessionIt Remember(SessionEntry entry);
   absl::Status CompleteInto(const std::string& tenant, const storage::WorkItem& item,
                             const std::string& agent, storage::TimeMs now_ms);
 
@@ -212,14 +242,13 @@ class Workspace {
   std::mutex mu_;
   std::map<std::string, Tenant, std::less<>> tenants_;         // guarded by mu_
   const std::string credential_key_;                           // random per process; never stored
-  // Sessions by id, and three indexes over them (all guarded by mu_): by expiry (oldest
-  // first), by user ("tenant\0user" -> ids), and by credential digest (-> id).
+  // Sessions this node knows, by id, and three indexes over them (all guarded by mu_): by
+  // expiry (oldest first), by user ("tenant\0user" -> ids), and by credential digest (-> id).
   std::map<std::string, SessionEntry, std::less<>> sessions_;
   std::set<std::pair<storage::TimeMs, std::string>> sessions_by_expiry_;
   std::map<std::string, std::set<std::string>> sessions_by_user_;
   std::map<std::string, std::string> sessions_by_credential_;
   uint64_t sessions_examined_ = 0;                             // guarded by mu_
-  int64_t next_reference_ = 1;                                 // guarded by mu_
 };
 
 }  // namespace contextd::query

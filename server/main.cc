@@ -225,6 +225,8 @@ int main(int argc, char** argv) {
   Periodic refresher(std::chrono::milliseconds(200), [&access] {
     (*access)->Refresh().IgnoreError();  // an unreachable store: requests see its errors
   });
+  // Changes other nodes make to the Workspace reach this node's CometD clients within 50 ms.
+  Periodic workspace_poller(std::chrono::milliseconds(50), [&workspace] { workspace.Poll(); });
   contextd::storage::Store* durable = store->get();
   contextd::server::HttpServer server(
       &app->api(), &app->latencies(), [durable] { return durable->Sync(); }, flags.http);
@@ -244,6 +246,7 @@ int main(int argc, char** argv) {
   cometd.ReleaseAll();  // held CometD connects are answered while connections are open
   server.Shutdown();    // joins the workers before the store closes
   refresher.Stop();
+  workspace_poller.Stop();
   store->reset();
   return 0;
 }

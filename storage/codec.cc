@@ -1,6 +1,9 @@
 #include "storage/codec.h"
 
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace contextd::storage {
 namespace {
@@ -101,6 +104,8 @@ class Reader {
 
   bool ok() const { return ok_; }
   bool done() const { return in_.empty(); }
+  // Marks the input corrupt (what a nested record's decoder found).
+  void Reject() { Fail(); }
 
   uint64_t Varint() {
     uint64_t v = 0;
@@ -519,6 +524,132 @@ absl::StatusOr<WorkItem> DecodeWorkItem(std::string_view bytes) {
   x.user_data = r.FieldList();
   if (!r.ok() || !r.done()) return absl::DataLossError("work item: corrupt bytes");
   return x;
+}
+
+namespace {
+
+// A record inside another: its own encoding, length-prefixed. A nested record that does not
+// decode rejects the whole input.
+template <typename T>
+T ReadNested(Reader& r, absl::StatusOr<T> (*decode)(std::string_view)) {
+  const std::string bytes = r.Bytes();
+  if (!r.ok()) return T();
+  absl::StatusOr<T> record = decode(bytes);
+  if (!record.ok()) {
+    r.Reject();
+    return T();
+  }
+  return *std::move(record);
+}
+
+template <typename T>
+std::vector<T> ReadNestedList(Reader& r, absl::StatusOr<T> (*decode)(std::string_view)) {
+  std::vector<T> out;
+  const uint64_t n = r.Count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) out.push_back(ReadNested(r, decode));
+  return out;
+}
+
+template <typename T>
+void WriteNestedList(Writer& w, const std::vector<T>& records, std::string (*encode)(const T&)) {
+  w.Varint(records.size());
+  for (const T& record : records) w.Bytes(encode(record));
+}
+
+}  // namespace
+
+std::string EncodeAgentState(const AgentState& a) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  w.Bytes(a.user_name);
+  w.Varint(a.channels.size());
+  for (const auto& [channel, ready] : a.channels) {
+    w.Bytes(channel);
+    w.Byte(ready ? 1 : 0);
+  }
+  w.Signed(a.ready_since_ms);
+  return out;
+}
+
+absl::StatusOr<AgentState> DecodeAgentState(std::string_view bytes) {
+  Reader r(bytes);
+  AgentState a;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("agent state: unknown format");
+  a.user_name = r.Bytes();
+  const uint64_t n = r.Count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string channel = r.Bytes();
+    const bool ready = r.Byte() != 0;
+    a.channels.emplace_back(std::move(channel), ready);
+  }
+  a.ready_since_ms = r.Signed();
+  if (!r.ok() || !r.done()) return absl::DataLossError("agent state: corrupt bytes");
+  return a;
+}
+
+std::string EncodeWorkspaceChange(const WorkspaceChange& c) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  WriteNestedList(w, c.users, EncodeUser);
+  WriteNestedList(w, c.items, EncodeWorkItem);
+  WriteNestedList(w, c.agents, EncodeAgentState);
+  w.Varint(c.notes.size());
+  for (const WorkspaceNote& note : c.notes) {
+    w.Bytes(note.user_name);
+    w.Bytes(note.type);
+    w.Bytes(EncodeWorkItem(note.item));
+    w.Bytes(note.workbin);
+    WriteNestedList(w, note.workbin_items, EncodeWorkItem);
+  }
+  return out;
+}
+
+absl::StatusOr<WorkspaceChange> DecodeWorkspaceChange(std::string_view bytes) {
+  Reader r(bytes);
+  WorkspaceChange c;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("workspace change: unknown format");
+  c.users = ReadNestedList(r, DecodeUser);
+  c.items = ReadNestedList(r, DecodeWorkItem);
+  c.agents = ReadNestedList(r, DecodeAgentState);
+  const uint64_t n = r.Count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    WorkspaceNote note;
+    note.user_name = r.Bytes();
+    note.type = r.Bytes();
+    note.item = ReadNested(r, DecodeWorkItem);
+    note.workbin = r.Bytes();
+    note.workbin_items = ReadNestedList(r, DecodeWorkItem);
+    c.notes.push_back(std::move(note));
+  }
+  if (!r.ok() || !r.done()) return absl::DataLossError("workspace change: corrupt bytes");
+  return c;
+}
+
+std::string EncodeStoredSession(const StoredSession& s) {
+  std::string out;
+  Writer w(&out);
+  w.Byte(kFormatV1);
+  for (const std::string* f : {&s.id, &s.tenant, &s.user_name, &s.csrf_token}) w.Bytes(*f);
+  w.Byte(s.admin ? 1 : 0);
+  w.Byte(s.agent ? 1 : 0);
+  w.Signed(s.expires_ms);
+  w.Bytes(s.password_hash);
+  return out;
+}
+
+absl::StatusOr<StoredSession> DecodeStoredSession(std::string_view bytes) {
+  Reader r(bytes);
+  StoredSession s;
+  if (r.Byte() != kFormatV1) return absl::DataLossError("session: unknown format");
+  for (std::string* f : {&s.id, &s.tenant, &s.user_name, &s.csrf_token}) *f = r.Bytes();
+  s.admin = r.Byte() != 0;
+  s.agent = r.Byte() != 0;
+  s.expires_ms = r.Signed();
+  s.password_hash = r.Bytes();
+  if (!r.ok() || !r.done()) return absl::DataLossError("session: corrupt bytes");
+  return s;
 }
 
 std::string EncodeApiKey(const ApiKey& k) {

@@ -37,6 +37,14 @@ std::string EncodeUser(const User& user);
 absl::StatusOr<User> DecodeUser(std::string_view bytes);
 std::string EncodeWorkItem(const WorkItem& item);
 absl::StatusOr<WorkItem> DecodeWorkItem(std::string_view bytes);
+std::string EncodeAgentState(const AgentState& agent);
+absl::StatusOr<AgentState> DecodeAgentState(std::string_view bytes);
+// A whole change: its users and items as EncodeUser and EncodeWorkItem bytes (so a record reads
+// the same in a change as on its own), its agents and notes.
+std::string EncodeWorkspaceChange(const WorkspaceChange& change);
+absl::StatusOr<WorkspaceChange> DecodeWorkspaceChange(std::string_view bytes);
+std::string EncodeStoredSession(const StoredSession& session);
+absl::StatusOr<StoredSession> DecodeStoredSession(std::string_view bytes);
 
 // Binary encodings of access control's records; decoding other bytes is DataLoss.
 std::string EncodeApiKey(const ApiKey& key);

@@ -62,3 +62,38 @@ redis.register_function{function_name = 'ctx_scan', flags = {'no-writes'},
     end
     return out
   end}
+
+-- ctx_ws_commit: a tenant's Workspace change, compare-and-set on its head.
+-- KEYS: the tenant's head (a decimal string; none: 0), journal (hash: decimal number -> the
+-- change's 8-byte token and its bytes), users, items and agents (hashes: name or id -> record).
+-- ARGV: the head the caller expects, the change's token (8 bytes, random), the change's bytes,
+-- how many changes the journal keeps; then triples (3 users, 4 items or 5 agents; field; new
+-- value, '' to delete the field).
+-- Returns the new head when written, -1 when the head is not the expected one (nothing
+-- written). A call sent again (the client resends after a connection failure) finds its own
+-- token in the journal under expected + 1 and returns that number, writing nothing again.
+redis.register_function('ctx_ws_commit', function(keys, args)
+  local head = tonumber(redis.call('GET', keys[1]) or '0')
+  local expected, token = tonumber(args[1]), args[2]
+  if head ~= expected then
+    local mine = string.format('%d', expected + 1)
+    if head > expected and string.sub(redis.call('HGET', keys[2], mine) or '', 1, 8) == token then
+      return expected + 1
+    end
+    return -1
+  end
+  for j = 5, #args, 3 do
+    local key = keys[tonumber(args[j])]
+    if args[j + 2] == '' then
+      redis.call('HDEL', key, args[j + 1])
+    else
+      redis.call('HSET', key, args[j + 1], args[j + 2])
+    end
+  end
+  local new = head + 1
+  redis.call('HSET', keys[2], string.format('%d', new), token .. args[3])
+  local retain = tonumber(args[4])
+  if new > retain then redis.call('HDEL', keys[2], string.format('%d', new - retain)) end
+  redis.call('SET', keys[1], string.format('%d', new))
+  return new
+end)

@@ -15,8 +15,18 @@
 //   d CustomerKeysKey -> EncodeCustomerKeys
 //   n IdLimitKey -> the id sequence's last reserved value (in the meta slot)
 //   v the access version (AccessVersion; in the meta slot)
-//   w and a record kind ('u' users, 'i' work items, 'k' API keys, 't' tenants) -> a hash of
-//     WorkspaceKey -> the encoded record (in the meta slot: few records, listed whole)
+//   w and a record kind ('k' API keys, 't' tenants) -> a hash of WorkspaceKey -> the encoded
+//     record (in the meta slot: few records, listed whole)
+//   W, a part and the tenant: a tenant's Workspace, all in its slot OwnerSlot('w', tenant, ""),
+//     so a change is one function call (ctx_ws_commit) and a load one transaction:
+//     h the head (decimal: the number of the last change; none: 0)
+//     j the journal, a hash: decimal number -> 8-byte token of the commit, EncodeWorkspaceChange
+//       (the last kKeptWorkspaceChanges changes)
+//     u users, a hash: user name -> EncodeUser
+//     i work items, a hash: id -> EncodeWorkItem (completed ones stay, as in RocksDB)
+//     a agents, a hash: user name -> EncodeAgentState (an agent with no channels is removed)
+//   S and a session id -> EncodeStoredSession (in the slot RedisHashSlot(id); it expires a
+//     minute after the session, which is only garbage collection: callers compare expires_ms)
 // Sorted-set members, all scores 0, in byte order: 8 bytes time (sign bit flipped), 8 bytes id,
 // then the entry's value (index_entries.h: the started entry's completed flag, the completed
 // entry's start time). A time window is one ZRANGE BYLEX.
@@ -50,6 +60,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "storage/codec.h"
 #include "storage/errors.h"
 #include "storage/index_entries.h"
@@ -77,7 +88,7 @@ uint16_t SlotOfId(uint64_t id) { return static_cast<uint16_t>(id & (kRedisSlots 
 uint64_t MakeId(uint64_t sequence, uint16_t slot) { return sequence << kSlotBits | slot; }
 
 // The slot of an owner: `kind` 'c' customer, 'k' contact key (anonymous services), 'a' account,
-// 'n' contact number (interactions).
+// 'n' contact number (interactions), 'w' a tenant's Workspace (owner "").
 uint16_t OwnerSlot(char kind, std::string_view tenant, std::string_view owner) {
   std::string bytes(1, kind);
   bytes += std::to_string(tenant.size());
@@ -88,8 +99,7 @@ uint16_t OwnerSlot(char kind, std::string_view tenant, std::string_view owner) {
 }
 
 
-
-
+uint16_t WorkspaceSlot(std::string_view tenant) { return OwnerSlot('w', tenant, ""); }
 
 // One index entry as Redis holds it: a member of a sorted set.
 struct Entry {
@@ -138,6 +148,13 @@ class Layout {
     return Tag(OwnerSlot('c', tenant, customer_id)) + "d" + CustomerKeysKey(tenant, customer_id);
   }
   std::string MetaHash(char kind) const { return Tag(kMetaSlot) + "w" + std::string(1, kind); }
+  // A part ('h' head, 'j' journal, 'u' users, 'i' items, 'a' agents) of a tenant's Workspace.
+  std::string WorkspacePart(std::string_view tenant, char part) const {
+    return Tag(WorkspaceSlot(tenant)) + "W" + std::string(1, part) + std::string(tenant);
+  }
+  std::string Session(std::string_view id) const {
+    return Tag(RedisHashSlot(id)) + "S" + std::string(id);
+  }
   const std::string& prefix() const { return ns_; }
   std::string AccessVersion() const { return Tag(kMetaSlot) + "v"; }
   std::string SequenceKey(std::string_view name, std::string_view tenant) const {
@@ -427,17 +444,139 @@ class RedisStore final : public Store {
     return Confirm(RedisKeySlot(key), {{"SET", key, EncodeCustomerKeys(keys)}});
   }
 
-  absl::Status PutUser(std::string_view tenant, const User& user) override {
-    return PutMeta('u', WorkspaceKey('u', tenant, user.user_name), EncodeUser(user));
+  absl::StatusOr<WorkspaceSnapshot> LoadWorkspace(std::string_view tenant) override {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     client_->Run(WorkspaceSlot(tenant),
+                                  {{"MULTI"},
+                                   {"GET", keys_.WorkspacePart(tenant, 'h')},
+                                   {"HGETALL", keys_.WorkspacePart(tenant, 'u')},
+                                   {"HGETALL", keys_.WorkspacePart(tenant, 'i')},
+                                   {"HGETALL", keys_.WorkspacePart(tenant, 'a')},
+                                   {"EXEC"}}));
+    RedisReply& exec = replies[5];
+    if (exec.type != RedisReply::Type::kArray || exec.elements.size() != 4) {
+      return ReplyError("EXEC", exec);
+    }
+    WorkspaceSnapshot out;
+    ASSIGN_OR_RETURN(out.head, ParseHead(exec.elements[0]));
+    ASSIGN_OR_RETURN(auto users, HashRecords<User>(exec.elements[1], DecodeUser));
+    ASSIGN_OR_RETURN(auto items, HashRecords<WorkItem>(exec.elements[2], DecodeWorkItem));
+    ASSIGN_OR_RETURN(auto agents, HashRecords<AgentState>(exec.elements[3], DecodeAgentState));
+    for (auto& [name, user] : users) out.users.push_back(std::move(user));
+    for (auto& [id, item] : items) {
+      if (item.state != "Completed" && item.state != "Canceled") {
+        out.items.push_back(std::move(item));
+      }
+    }
+    for (auto& [name, agent] : agents) out.agents.push_back(std::move(agent));
+    return out;
   }
+
+  absl::StatusOr<uint64_t> WorkspaceHead(std::string_view tenant) override {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     client_->Run(WorkspaceSlot(tenant),
+                                  {{"GET", keys_.WorkspacePart(tenant, 'h')}}));
+    return ParseHead(replies[0]);
+  }
+
+  absl::StatusOr<uint64_t> CommitWorkspace(std::string_view tenant, uint64_t expected,
+                                           const WorkspaceChange& change) override {
+    if (change.empty()) return absl::InvalidArgumentError("an empty Workspace change");
+    RedisCommand call = {"FCALL",
+                         "ctx_ws_commit",
+                         "5",
+                         keys_.WorkspacePart(tenant, 'h'),
+                         keys_.WorkspacePart(tenant, 'j'),
+                         keys_.WorkspacePart(tenant, 'u'),
+                         keys_.WorkspacePart(tenant, 'i'),
+                         keys_.WorkspacePart(tenant, 'a'),
+                         std::to_string(expected),
+                         NewToken(),
+                         EncodeWorkspaceChange(change),
+                         std::to_string(kKeptWorkspaceChanges)};
+    auto record = [&call](const char* hash, const std::string& field, std::string value) {
+      call.push_back(hash);
+      call.push_back(field);
+      call.push_back(std::move(value));
+    };
+    for (const User& user : change.users) record("3", user.user_name, EncodeUser(user));
+    for (const WorkItem& item : change.items) record("4", item.id, EncodeWorkItem(item));
+    for (const AgentState& agent : change.agents) {
+      record("5", agent.user_name, agent.channels.empty() ? "" : EncodeAgentState(agent));
+    }
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     RunConfirmed(WorkspaceSlot(tenant), {std::move(call)}));
+    if (replies[0].type != RedisReply::Type::kInteger) {
+      return ReplyError("ctx_ws_commit", replies[0]);
+    }
+    if (replies[0].integer < 0) {
+      return absl::AbortedError("the Workspace of tenant '" + std::string(tenant) +
+                                "' is not at change " + std::to_string(expected));
+    }
+    return static_cast<uint64_t>(replies[0].integer);
+  }
+
+  absl::StatusOr<std::vector<std::pair<uint64_t, WorkspaceChange>>> ReadWorkspace(
+      std::string_view tenant, uint64_t after) override {
+    std::vector<std::pair<uint64_t, WorkspaceChange>> out;
+    ASSIGN_OR_RETURN(const uint64_t head, WorkspaceHead(tenant));
+    if (after > head) {
+      return absl::OutOfRangeError("Workspace change " + std::to_string(after) +
+                                   " is past the head " + std::to_string(head));
+    }
+    if (after == head) return out;
+    if (head - after > kKeptWorkspaceChanges) {
+      return absl::OutOfRangeError("Workspace changes after " + std::to_string(after) +
+                                   " are no longer kept");
+    }
+    // Changes up to the head read are never rewritten, only dropped from the journal.
+    RedisCommand get = {"HMGET", keys_.WorkspacePart(tenant, 'j')};
+    for (uint64_t n = after + 1; n <= head; ++n) get.push_back(std::to_string(n));
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                     client_->Run(WorkspaceSlot(tenant), {std::move(get)}));
+    if (replies[0].type != RedisReply::Type::kArray ||
+        replies[0].elements.size() != head - after) {
+      return ReplyError("HMGET", replies[0]);
+    }
+    for (uint64_t n = after + 1; n <= head; ++n) {
+      const RedisReply& value = replies[0].elements[n - after - 1];
+      if (value.nil()) {
+        return absl::OutOfRangeError("Workspace changes after " + std::to_string(after) +
+                                     " are no longer kept");
+      }
+      if (value.type != RedisReply::Type::kString || value.str.size() < kTokenBytes) {
+        return absl::DataLossError("corrupt Workspace change " + std::to_string(n));
+      }
+      ASSIGN_OR_RETURN(WorkspaceChange change,
+                       DecodeWorkspaceChange(std::string_view(value.str).substr(kTokenBytes)));
+      out.emplace_back(n, std::move(change));
+    }
+    return out;
+  }
+
   absl::StatusOr<std::vector<std::pair<std::string, User>>> ListUsers() override {
-    return ListMeta<User>('u', DecodeUser);
-  }
-  absl::Status PutWorkItem(std::string_view tenant, const WorkItem& item) override {
-    return PutMeta('i', WorkspaceKey('i', tenant, item.id), EncodeWorkItem(item));
+    return ListWorkspace<User>('u', DecodeUser);
   }
   absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() override {
-    return ListMeta<WorkItem>('i', DecodeWorkItem);
+    return ListWorkspace<WorkItem>('i', DecodeWorkItem);
+  }
+
+  absl::Status PutSession(const StoredSession& session, TimeMs now_ms) override {
+    // Redis forgets the key a minute after the session expires by the caller's clock (PX:
+    // relative, so the nodes' and Redis's clocks need not agree); one long gone is deleted.
+    const std::string key = keys_.Session(session.id);
+    const uint16_t slot = RedisHashSlot(session.id);
+    if (session.expires_ms < now_ms - kSessionGraceMs) return Confirm(slot, {{"DEL", key}});
+    const TimeMs keep_ms = session.expires_ms - now_ms + kSessionGraceMs;
+    return Confirm(slot, {{"SET", key, EncodeStoredSession(session), "PX", std::to_string(keep_ms)}});
+  }
+
+  absl::StatusOr<std::optional<StoredSession>> GetSession(std::string_view id) override {
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                     GetValue(RedisHashSlot(id), keys_.Session(id)));
+    if (!bytes) return std::optional<StoredSession>();
+    ASSIGN_OR_RETURN(StoredSession session, DecodeStoredSession(*bytes));
+    return std::optional<StoredSession>(std::move(session));
   }
 
   absl::Status PutApiKey(const ApiKey& key) override {
@@ -532,16 +671,7 @@ class RedisStore final : public Store {
     return absl::OkStatus();
   }
 
-  std::string StoredService(const Service& service) {
-    uint64_t token;
-    {
-      std::lock_guard<std::mutex> lock(token_mu_);
-      token = tokens_();
-    }
-    std::string value;
-    AppendBigEndian64(token, &value);
-    return value + EncodeService(service);
-  }
+  std::string StoredService(const Service& service) { return NewToken() + EncodeService(service); }
 
   static void Diff(std::vector<Entry> before, std::vector<Entry> after, Write* w) {
     std::sort(before.begin(), before.end());
@@ -714,8 +844,70 @@ class RedisStore final : public Store {
     return absl::OkStatus();
   }
 
-  absl::Status PutMeta(char kind, const std::string& field, std::string value) {
-    return Confirm(kMetaSlot, {{"HSET", keys_.MetaHash(kind), field, std::move(value)}});
+  // The number a head key's reply holds (none: 0).
+  static absl::StatusOr<uint64_t> ParseHead(const RedisReply& reply) {
+    if (reply.nil()) return 0;
+    if (reply.error()) return ReplyError("GET", reply);
+    uint64_t head = 0;
+    if (reply.type != RedisReply::Type::kString || !absl::SimpleAtoi(reply.str, &head)) {
+      return absl::DataLossError("corrupt Workspace head: " + reply.str);
+    }
+    return head;
+  }
+
+  // The records of an HGETALL reply by field, in the order RocksDB's keys have
+  // (WorkspaceKey: length-prefixed, so shorter fields first).
+  template <typename T>
+  static absl::StatusOr<std::vector<std::pair<std::string, T>>> HashRecords(
+      RedisReply& reply, absl::StatusOr<T> (*decode)(std::string_view)) {
+    if (reply.type != RedisReply::Type::kArray) return ReplyError("HGETALL", reply);
+    std::vector<std::pair<std::string, T>> out;
+    for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+      ASSIGN_OR_RETURN(T record, decode(reply.elements[i + 1].str));
+      out.emplace_back(std::move(reply.elements[i].str), std::move(record));
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return WorkspaceKey('w', "", a.first) < WorkspaceKey('w', "", b.first);
+    });
+    return out;
+  }
+
+  // Every tenant's (ListTenants and the default tenant) records of a Workspace part, in the
+  // order of RocksDB's keys.
+  template <typename T>
+  absl::StatusOr<std::vector<std::pair<std::string, T>>> ListWorkspace(
+      char part, absl::StatusOr<T> (*decode)(std::string_view)) {
+    ASSIGN_OR_RETURN(std::vector<Tenant> tenants, ListTenants());
+    std::set<std::string> names = {""};
+    for (const Tenant& t : tenants) names.insert(t.name);
+    std::vector<std::pair<std::string, std::pair<std::string, T>>> found;  // by WorkspaceKey
+    for (const std::string& tenant : names) {
+      ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                       client_->Run(WorkspaceSlot(tenant),
+                                    {{"HGETALL", keys_.WorkspacePart(tenant, part)}}));
+      ASSIGN_OR_RETURN(auto records, HashRecords<T>(replies[0], decode));
+      for (auto& [field, record] : records) {
+        found.emplace_back(WorkspaceKey(part, tenant, field),
+                           std::pair<std::string, T>(tenant, std::move(record)));
+      }
+    }
+    std::sort(found.begin(), found.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::pair<std::string, T>> out;
+    for (auto& [key, record] : found) out.push_back(std::move(record));
+    return out;
+  }
+
+  // A random token of kTokenBytes bytes.
+  std::string NewToken() {
+    uint64_t token;
+    {
+      std::lock_guard<std::mutex> lock(token_mu_);
+      token = tokens_();
+    }
+    std::string out;
+    AppendBigEndian64(token, &out);
+    return out;
   }
 
   // An access record and the access version, in one transaction (one slot).
@@ -1006,7 +1198,7 @@ absl::StatusOr<IntegrityReport> RedisStore::CheckIntegrity() {
       }
     }
   }
-  for (char kind : {'d', 'w', 'n', 'v'}) report.other_records += by_kind[kind].size();
+  for (char kind : {'d', 'w', 'W', 'S', 'n', 'v'}) report.other_records += by_kind[kind].size();
   if (unconfirmed > 0) {
     report.problems.push_back("note: " + std::to_string(unconfirmed) +
                               " index entries in another slot than their record are confirmed "

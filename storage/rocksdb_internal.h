@@ -12,12 +12,16 @@
 //   interactions        interaction records (InteractionRecordKey -> EncodeInteraction)
 //   interaction_index   interaction index entries, each holding the whole record
 //   workspace           Workspace users 'u' and work items 'i', API keys 'k', tenants 't'
+// Kept in memory only (lost on restart): each tenant's Workspace head, its last changes
+// (ReadWorkspace) and its agents, and the Workspace sessions.
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,10 +89,18 @@ class RocksDbStore final : public Store {
   absl::Status PutCustomerKeys(std::string_view tenant, std::string_view customer_id,
                                const CustomerKeys& keys) override;
 
-  absl::Status PutUser(std::string_view tenant, const User& user) override;
+  absl::StatusOr<WorkspaceSnapshot> LoadWorkspace(std::string_view tenant) override;
+  absl::StatusOr<uint64_t> WorkspaceHead(std::string_view tenant) override;
+  absl::StatusOr<uint64_t> CommitWorkspace(std::string_view tenant, uint64_t expected,
+                                           const WorkspaceChange& change) override;
+  absl::StatusOr<std::vector<std::pair<uint64_t, WorkspaceChange>>> ReadWorkspace(
+      std::string_view tenant, uint64_t after) override;
   absl::StatusOr<std::vector<std::pair<std::string, User>>> ListUsers() override;
-  absl::Status PutWorkItem(std::string_view tenant, const WorkItem& item) override;
   absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> ListWorkItems() override;
+  // Sessions live in this map only; each put drops a few expired more than kSessionGraceMs
+  // before its `now_ms`.
+  absl::Status PutSession(const StoredSession& session, TimeMs now_ms) override;
+  absl::StatusOr<std::optional<StoredSession>> GetSession(std::string_view id) override;
 
   absl::Status PutApiKey(const ApiKey& key) override;
   absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override;
@@ -126,6 +138,14 @@ class RocksDbStore final : public Store {
   static constexpr size_t kStripes = 1024;
 
   class OwnerLocks;
+
+  // A tenant's Workspace as far as it lives in memory: its users and items are in the
+  // workspace family, the rest is here.
+  struct Workspace {
+    uint64_t head = 0;  // 0 at open
+    std::deque<std::pair<uint64_t, WorkspaceChange>> changes;  // the last kKeptWorkspaceChanges
+    std::map<std::string, AgentState> agents;                  // by user name; none ended
+  };
 
   // The id sequence of (kind, tenant), its persisted limit read on first use.
   absl::StatusOr<IdCounter*> Ids(IdKind kind, std::string_view tenant);
@@ -199,6 +219,12 @@ class RocksDbStore final : public Store {
   std::map<std::string, std::unique_ptr<IdCounter>, std::less<>> interaction_ids_;  // by tenant
   std::array<std::mutex, kStripes> stripes_;                                        // per service
   std::array<std::mutex, kStripes> owner_stripes_;  // per owner active record
+  // Guards workspaces_ and orders every tenant's Workspace commits (held across their write).
+  std::mutex workspace_mu_;
+  std::map<std::string, Workspace, std::less<>> workspaces_;  // by tenant
+  std::mutex sessions_mu_;  // guards the two below
+  std::map<std::string, StoredSession, std::less<>> sessions_;  // by id
+  std::set<std::pair<TimeMs, std::string>> sessions_by_expiry_;
 };
 
 }  // namespace contextd::storage

@@ -307,22 +307,153 @@ absl::Status RocksDbStore::PutCustomerKeys(std::string_view tenant, std::string_
                               EncodeCustomerKeys(keys));
 }
 
-absl::Status RocksDbStore::PutUser(std::string_view tenant, const User& user) {
-  return Commit(write_options_, workspace(),
-                              WorkspaceKey('u', tenant, user.user_name), EncodeUser(user));
+namespace {
+
+bool ActiveItem(const WorkItem& item) {
+  return item.state != "Completed" && item.state != "Canceled";
+}
+
+}  // namespace
+
+absl::StatusOr<WorkspaceSnapshot> RocksDbStore::LoadWorkspace(std::string_view tenant) {
+  WorkspaceSnapshot out;
+  // The records as of the head: a snapshot taken while no commit can write.
+  const rocksdb::Snapshot* snapshot;
+  {
+    std::lock_guard<std::mutex> lock(workspace_mu_);
+    if (auto it = workspaces_.find(tenant); it != workspaces_.end()) {
+      out.head = it->second.head;
+      for (const auto& [name, agent] : it->second.agents) out.agents.push_back(agent);
+    }
+    snapshot = db_->GetSnapshot();
+  }
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  absl::Status status = absl::OkStatus();
+  for (char kind : {'u', 'i'}) {
+    // WorkspaceKey(kind, tenant, "") without the empty id's length byte: every key of the
+    // tenant's records of this kind starts so, and no other tenant's does.
+    std::string prefix = WorkspaceKey(kind, tenant, "");
+    prefix.pop_back();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, workspace()));
+    for (it->Seek(prefix); status.ok() && it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      if (kind == 'u') {
+        absl::StatusOr<User> user = DecodeUser(ToView(it->value()));
+        status = user.status();
+        if (user.ok()) out.users.push_back(*std::move(user));
+      } else {
+        absl::StatusOr<WorkItem> item = DecodeWorkItem(ToView(it->value()));
+        status = item.status();
+        if (item.ok() && ActiveItem(*item)) out.items.push_back(*std::move(item));
+      }
+    }
+    if (status.ok()) status = FromRocksDb(it->status());
+  }
+  db_->ReleaseSnapshot(snapshot);
+  RETURN_IF_ERROR(status);
+  return out;
+}
+
+absl::StatusOr<uint64_t> RocksDbStore::WorkspaceHead(std::string_view tenant) {
+  std::lock_guard<std::mutex> lock(workspace_mu_);
+  auto it = workspaces_.find(tenant);
+  return it == workspaces_.end() ? 0 : it->second.head;
+}
+
+absl::StatusOr<uint64_t> RocksDbStore::CommitWorkspace(std::string_view tenant, uint64_t expected,
+                                                       const WorkspaceChange& change) {
+  if (change.empty()) return absl::InvalidArgumentError("an empty Workspace change");
+  std::lock_guard<std::mutex> lock(workspace_mu_);
+  auto it = workspaces_.find(tenant);
+  const uint64_t head = it == workspaces_.end() ? 0 : it->second.head;
+  if (head != expected) {
+    return absl::AbortedError("the Workspace of tenant '" + std::string(tenant) + "' is at " +
+                              std::to_string(head) + ", not " + std::to_string(expected));
+  }
+  rocksdb::WriteBatch batch;
+  for (const User& user : change.users) {
+    RETURN_IF_ERROR(FromRocksDb(
+        batch.Put(workspace(), WorkspaceKey('u', tenant, user.user_name), EncodeUser(user))));
+  }
+  for (const WorkItem& item : change.items) {
+    RETURN_IF_ERROR(FromRocksDb(
+        batch.Put(workspace(), WorkspaceKey('i', tenant, item.id), EncodeWorkItem(item))));
+  }
+  if (batch.Count() > 0) RETURN_IF_ERROR(Commit(write_options_, &batch));
+  if (it == workspaces_.end()) it = workspaces_.emplace(std::string(tenant), Workspace()).first;
+  Workspace& ws = it->second;
+  for (const AgentState& agent : change.agents) {
+    if (agent.channels.empty()) {
+      ws.agents.erase(agent.user_name);
+    } else {
+      ws.agents[agent.user_name] = agent;
+    }
+  }
+  ws.changes.emplace_back(++ws.head, change);
+  while (ws.changes.size() > kKeptWorkspaceChanges) ws.changes.pop_front();
+  return ws.head;
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, WorkspaceChange>>> RocksDbStore::ReadWorkspace(
+    std::string_view tenant, uint64_t after) {
+  std::vector<std::pair<uint64_t, WorkspaceChange>> out;
+  std::lock_guard<std::mutex> lock(workspace_mu_);
+  auto it = workspaces_.find(tenant);
+  const uint64_t head = it == workspaces_.end() ? 0 : it->second.head;
+  if (after > head) {
+    return absl::OutOfRangeError("Workspace change " + std::to_string(after) +
+                                 " is past the head " + std::to_string(head));
+  }
+  if (after == head) return out;
+  const auto& changes = it->second.changes;
+  if (changes.empty() || after + 1 < changes.front().first) {
+    return absl::OutOfRangeError("Workspace changes after " + std::to_string(after) +
+                                 " are no longer kept");
+  }
+  // The journal holds consecutive numbers up to the head.
+  for (auto c = changes.begin() + static_cast<ptrdiff_t>(after + 1 - changes.front().first);
+       c != changes.end(); ++c) {
+    out.push_back(*c);
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, User>>> RocksDbStore::ListUsers() {
   return ListWorkspace<User>('u', DecodeUser);
 }
 
-absl::Status RocksDbStore::PutWorkItem(std::string_view tenant, const WorkItem& item) {
-  return Commit(write_options_, workspace(), WorkspaceKey('i', tenant, item.id),
-                              EncodeWorkItem(item));
-}
-
 absl::StatusOr<std::vector<std::pair<std::string, WorkItem>>> RocksDbStore::ListWorkItems() {
   return ListWorkspace<WorkItem>('i', DecodeWorkItem);
+}
+
+absl::Status RocksDbStore::PutSession(const StoredSession& session, TimeMs now_ms) {
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  if (auto it = sessions_.find(session.id); it != sessions_.end()) {
+    sessions_by_expiry_.erase({it->second.expires_ms, it->first});
+    it->second = session;
+  } else {
+    sessions_.emplace(session.id, session);
+  }
+  sessions_by_expiry_.emplace(session.expires_ms, session.id);
+  // Sessions expired more than a minute before the caller's clock: a few per put.
+  const TimeMs keep_from = now_ms < std::numeric_limits<TimeMs>::min() + kSessionGraceMs
+                               ? std::numeric_limits<TimeMs>::min()
+                               : now_ms - kSessionGraceMs;
+  for (int i = 0; i < 8 && !sessions_by_expiry_.empty(); ++i) {
+    auto oldest = sessions_by_expiry_.begin();
+    if (oldest->first >= keep_from) break;
+    sessions_.erase(oldest->second);
+    sessions_by_expiry_.erase(oldest);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<StoredSession>> RocksDbStore::GetSession(std::string_view id) {
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return std::optional<StoredSession>();
+  return std::optional<StoredSession>(it->second);
 }
 
 // Access records live in the workspace family under their own kinds: 'k' API keys (by id),

@@ -44,4 +44,60 @@ struct WorkItem {
   friend bool operator==(const WorkItem&, const WorkItem&) = default;
 };
 
+// An agent's contact-center session as routing sees it: its started channels and whether it is
+// Ready on each.
+struct AgentState {
+  std::string user_name;
+  std::vector<std::pair<std::string, bool>> channels;  // started channel -> Ready; none: ended
+  TimeMs ready_since_ms = 0;
+
+  friend bool operator==(const AgentState&, const AgentState&) = default;
+};
+
+// What a change tells one user (the query layer renders it: StatusChange, PropertiesUpdated,
+// WorkbinContent): the item as it now is, and for WorkbinContent the workbin and its items.
+struct WorkspaceNote {
+  std::string user_name;
+  std::string type;
+  WorkItem item;
+  std::string workbin;
+  std::vector<WorkItem> workbin_items;
+
+  friend bool operator==(const WorkspaceNote&, const WorkspaceNote&) = default;
+};
+
+// One change of a tenant's Workspace, all of it or none: the records' new values (an agent
+// with no channels has ended its session) and the notes, in the order they are delivered.
+struct WorkspaceChange {
+  std::vector<User> users;
+  std::vector<WorkItem> items;
+  std::vector<AgentState> agents;
+  std::vector<WorkspaceNote> notes;
+
+  bool empty() const { return users.empty() && items.empty() && agents.empty() && notes.empty(); }
+  friend bool operator==(const WorkspaceChange&, const WorkspaceChange&) = default;
+};
+
+// A tenant's Workspace as of the change numbered `head` (0: none yet).
+struct WorkspaceSnapshot {
+  uint64_t head = 0;
+  std::vector<User> users;
+  std::vector<WorkItem> items;  // the active ones (not Completed, not Canceled)
+  std::vector<AgentState> agents;
+};
+
+// A signed-in user's Workspace session as every node sees it.
+struct StoredSession {
+  std::string id;
+  std::string tenant;
+  std::string user_name;
+  std::string csrf_token;
+  bool admin = false;
+  bool agent = false;
+  TimeMs expires_ms = 0;
+  std::string password_hash;  // the user's when it signed in: a changed password ends it
+
+  friend bool operator==(const StoredSession&, const StoredSession&) = default;
+};
+
 }  // namespace contextd::storage

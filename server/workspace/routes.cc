@@ -447,14 +447,17 @@ ApiResponse ListMyInteractions(WorkspaceBackend& ws, const Call& c, const Auth& 
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     RETURN_IF_ERROR(RequireAgent(a));
     RETURN_IF_ERROR(OnlyFieldsParam(c));
-    return WsReply(ws, c, a, 200, ItemsBody(c, ws.workspace->MyInteractions(a.session)));
+    ASSIGN_OR_RETURN(std::vector<query::ItemView> mine, ws.workspace->MyInteractions(a.session));
+    return WsReply(ws, c, a, 200, ItemsBody(c, mine));
   });
 }
 
 ApiResponse ListInteractions(WorkspaceBackend& ws, const Call& c, const Auth& a) {
   return Reply(c, [&]() -> absl::StatusOr<ApiResponse> {
     RETURN_IF_ERROR(OnlyFieldsParam(c));
-    return WsReply(ws, c, a, 200, ItemsBody(c, ws.workspace->ActiveInteractions(a.session.tenant)));
+    ASSIGN_OR_RETURN(std::vector<query::ItemView> all,
+                     ws.workspace->ActiveInteractions(a.session.tenant));
+    return WsReply(ws, c, a, 200, ItemsBody(c, all));
   });
 }
 
@@ -578,7 +581,8 @@ ApiResponse ListUsers(WorkspaceBackend& ws, const Call& c, const Auth& a) {
     w.Int(0);
     w.Key("users");
     w.BeginArray();
-    for (const storage::User& u : ws.workspace->Users(a.session.tenant)) {
+    ASSIGN_OR_RETURN(std::vector<storage::User> users, ws.workspace->Users(a.session.tenant));
+    for (const storage::User& u : users) {
       WriteUser(w, u, a.session.tenant);
     }
     w.EndArray();

@@ -2,7 +2,9 @@
 // `cometd-nodejs-client`: two agents sign in and go Ready, an interaction is created, agent A
 // is notified and rejects, agent B is notified, accepts, updates user data and completes;
 // both see every expected notification in order; the completed interaction appears in
-// LCM GetCustomerJourney. Usage: node cometd_story.mjs PORT (admin root:secret).
+// LCM GetCustomerJourney. Usage: node cometd_story.mjs PORT [REST_PORT] (admin root:secret):
+// the CometD clients long-poll PORT; the REST calls go to REST_PORT (default PORT), another
+// node over the same store when given.
 
 import { adapt } from "cometd-nodejs-client";
 import { CometD } from "cometd";
@@ -11,7 +13,8 @@ import assert from "node:assert/strict";
 adapt();
 
 const port = process.argv[2];
-const base = `http://127.0.0.1:${port}`;
+const base = `http://127.0.0.1:${process.argv[3] ?? port}`;
+const cometdBase = `http://127.0.0.1:${port}`;
 const basic = (user, password) =>
   "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
 
@@ -46,7 +49,7 @@ function connect(name, cookie, seen) {
   return new Promise((resolve, reject) => {
     const cometd = new CometD(name);
     cometd.configure({
-      url: `${base}/api/v2/notifications`,
+      url: `${cometdBase}/api/v2/notifications`,
       requestHeaders: { Cookie: cookie },
       logLevel: "warn",
     });

@@ -360,9 +360,15 @@ TEST_F(WorkspaceTest, CompleteWritesHistoryAndItemsSurviveARestart) {
   EXPECT_EQ((*found)[0].channel, "email");
   EXPECT_EQ((*found)[0].external_id, id);
 
-  Workspace reloaded(store_.get(), &history_);
+  // A restart: the store closed and opened again (RocksDB keeps agents in memory only).
+  store_.reset();
+  std::unique_ptr<storage::Store> reopened = testing::OpenTestStore(dir_.path());
+  History history(reopened.get());
+  Workspace reloaded(reopened.get(), &history);
   ASSERT_TRUE(reloaded.Load().ok());
-  auto items = reloaded.ActiveInteractions("t");
+  auto listed = reloaded.ActiveInteractions("t");
+  ASSERT_TRUE(listed.ok());
+  const std::vector<ItemView>& items = *listed;
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].item.id, waiting);
   EXPECT_EQ(items[0].item.state, "Queued");  // offers do not survive a restart

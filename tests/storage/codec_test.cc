@@ -139,6 +139,55 @@ WorkItem FullWorkItem() {
   return w;
 }
 
+AgentState FullAgentState() {
+  AgentState a;
+  a.user_name = "agent1";
+  a.channels = {{"voice", true}, {"email", false}, {"chat", true}};
+  a.ready_since_ms = -1700000000789;
+  return a;
+}
+
+// Every part of a change set, non-ASCII and binary bytes included.
+WorkspaceChange FullWorkspaceChange() {
+  WorkspaceChange c;
+  User u = FullUser();
+  u.user_name = "Jos\u00e9";
+  c.users = {FullUser(), u};
+  WorkItem second = FullWorkItem();
+  second.id = "fedcba9876543210";
+  second.state = "Completed";
+  second.user_data = {{"Betreff", Value::String("Gr\u00fc\u00dfe \u2713")}};
+  c.items = {FullWorkItem(), second};
+  AgentState ended;
+  ended.user_name = "agent2";
+  c.agents = {FullAgentState(), ended};
+  WorkspaceNote status;
+  status.user_name = "agent1";
+  status.type = "StatusChange";
+  status.item = FullWorkItem();
+  WorkspaceNote bin;
+  bin.user_name = "Jos\u00e9";
+  bin.type = "WorkbinContent";
+  bin.item = second;
+  bin.workbin = std::string("Entw\xc3\xbcrfe\0\xff", 11);
+  bin.workbin_items = {FullWorkItem(), second};
+  c.notes = {status, bin};
+  return c;
+}
+
+StoredSession FullStoredSession() {
+  StoredSession s;
+  s.id = "3f9a0c1e7b2d4c6a";
+  s.tenant = "acme";
+  s.user_name = "agent1";
+  s.csrf_token = "t0k3n";
+  s.admin = true;
+  s.agent = true;
+  s.expires_ms = 1700000001800;
+  s.password_hash = std::string(32, '\x9c');
+  return s;
+}
+
 ApiKey FullApiKey() {
   ApiKey k;
   k.id = "key-id";
@@ -180,6 +229,10 @@ std::vector<CodecCase> EveryRecordKind() {
                EncodeCustomerKeys, DecodeCustomerKeys),
           Case("User", FullUser(), EncodeUser, DecodeUser),
           Case("WorkItem", FullWorkItem(), EncodeWorkItem, DecodeWorkItem),
+          Case("AgentState", FullAgentState(), EncodeAgentState, DecodeAgentState),
+          Case("WorkspaceChange", FullWorkspaceChange(), EncodeWorkspaceChange,
+               DecodeWorkspaceChange),
+          Case("StoredSession", FullStoredSession(), EncodeStoredSession, DecodeStoredSession),
           Case("ApiKey", FullApiKey(), EncodeApiKey, DecodeApiKey),
           Case("Tenant", Tenant{"acme", 1700000000000}, EncodeTenant, DecodeTenant)};
 }
@@ -224,6 +277,36 @@ INSTANTIATE_TEST_SUITE_P(Codec, RecordKindTest, ::testing::ValuesIn(EveryRecordK
                          [](const ::testing::TestParamInfo<CodecCase>& info) {
                            return info.param.name;
                          });
+
+TEST(CodecTest, RoundTripsEmptyWorkspaceRecords) {
+  for (const WorkspaceChange& c : {WorkspaceChange{}, WorkspaceChange{{User{}}, {}, {}, {}},
+                                   WorkspaceChange{{}, {WorkItem{}}, {AgentState{}},
+                                                   {WorkspaceNote{}}}}) {
+    absl::StatusOr<WorkspaceChange> back = DecodeWorkspaceChange(EncodeWorkspaceChange(c));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, c);
+  }
+  absl::StatusOr<AgentState> agent = DecodeAgentState(EncodeAgentState(AgentState{}));
+  ASSERT_TRUE(agent.ok());
+  EXPECT_EQ(*agent, AgentState{});
+  absl::StatusOr<StoredSession> session = DecodeStoredSession(EncodeStoredSession({}));
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(*session, StoredSession{});
+}
+
+// The records of a change are their own encodings: a user or item read from a change reads as
+// the record itself does, and one that does not decode makes the change DataLoss.
+TEST(CodecTest, WorkspaceChangeHoldsItsRecordsAsTheirOwnBytes) {
+  WorkspaceChange c;
+  c.users = {FullUser()};
+  const std::string bytes = EncodeWorkspaceChange(c);
+  const std::string user = EncodeUser(FullUser());
+  const size_t at = bytes.find(user);
+  ASSERT_NE(at, std::string::npos);
+  std::string broken = bytes;
+  broken[at] = '\2';  // the nested user's format byte
+  EXPECT_EQ(DecodeWorkspaceChange(broken).status().code(), absl::StatusCode::kDataLoss);
+}
 
 }  // namespace
 }  // namespace contextd::storage

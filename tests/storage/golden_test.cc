@@ -523,8 +523,11 @@ TEST_F(StoreGoldenTest, EveryColumnFamilyHoldsExactlyTheseBytes) {
   ASSERT_TRUE(appended.ok()) << appended.status();
   ASSERT_EQ((*appended)[0].interaction_id, 1u);
   ASSERT_TRUE(store_->PutCustomerKeys("t", "C1", CustomerKeys{"2|3", "408"}).ok());
-  ASSERT_TRUE(store_->PutUser("t", FullUser()).ok());
-  ASSERT_TRUE(store_->PutWorkItem("t", FullWorkItem()).ok());
+  WorkspaceChange change;
+  change.users = {FullUser()};
+  change.items = {FullWorkItem()};
+  change.agents = {AgentState{"alice", {{"voice", true}}, 1000}};  // in memory only
+  ASSERT_EQ(store_->CommitWorkspace("t", 0, change).value_or(0), 1u);
   ASSERT_TRUE(store_->PutApiKey(FullApiKey()).ok());
   ASSERT_TRUE(store_->PutTenant(Tenant{"acme", 1700000000000}).ok());
 

@@ -125,12 +125,10 @@ Written WriteEveryFamily(Store& store) {
   absl::StatusOr<std::vector<Interaction>> appended = store.Append("", {x});
   EXPECT_TRUE(appended.ok()) << appended.status();
   EXPECT_TRUE(store.PutCustomerKeys("", "C1", {"A1", "555"}).ok());
-  User user;
-  user.user_name = "agent1";
-  EXPECT_TRUE(store.PutUser("", user).ok());
-  WorkItem item;
-  item.id = "w1";
-  EXPECT_TRUE(store.PutWorkItem("", item).ok());
+  WorkspaceChange change;
+  change.users.emplace_back().user_name = "agent1";
+  change.items.emplace_back().id = "w1";
+  EXPECT_TRUE(store.CommitWorkspace("", 0, change).ok());
   return {created.ok() ? created->service_id : 0,
           appended.ok() && !appended->empty() ? (*appended)[0].interaction_id : 0};
 }

@@ -117,7 +117,12 @@ bool HttpClient::QuietFor(std::chrono::milliseconds wait) {
 bool HttpClient::ShutdownWrite() { return shutdown(fd(), SHUT_WR) == 0; }
 
 HttpReply HttpClient::SendRaw(const std::string& bytes) {
-  cur_ = (cur_ + 1) % conns_.size();
+  // A CometD client's long-polls stay on the node of its handshake, as a load balancer with
+  // session affinity keeps them (another node answers 402::unknown_client).
+  const size_t line_end = bytes.find("\r\n");
+  const bool cometd = bytes.substr(0, line_end).find("/notifications") != std::string::npos ||
+                      bytes.substr(0, line_end).find("/cometd") != std::string::npos;
+  cur_ = cometd ? 0 : (cur_ + 1) % conns_.size();
   if (!Write(bytes)) return HttpReply();
   return ReadReply();
 }

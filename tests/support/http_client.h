@@ -18,8 +18,9 @@ struct HttpReply {
 // to send malformed bytes too. Replies must carry Content-Length (contextd's always do).
 //
 // Given several ports (contextd nodes over one shared store), it keeps a connection to each and
-// sends each Request or SendRaw to the next node in turn; Write, ReadReply, ShutdownWrite,
-// ReadEof and QuietFor act on the connection of the last Request or SendRaw.
+// sends each Request or SendRaw to the next node in turn, but CometD's (a target with
+// /notifications or /cometd) always to the first; Write, ReadReply, ShutdownWrite, ReadEof and
+// QuietFor act on the connection of the last Request or SendRaw.
 class HttpClient {
  public:
   explicit HttpClient(uint16_t port);

@@ -13,7 +13,7 @@ namespace {
 
 using storage::Value;
 
-class WorkspaceTest : public ServerTest {
+class WorkspaceFixture : public ServerTest {
  protected:
   void SetUp() override { Start({}); }
 
@@ -77,7 +77,11 @@ class WorkspaceTest : public ServerTest {
   std::string admin_;
 };
 
-TEST_F(WorkspaceTest, SignInSessionsAndRoles) {
+// On both backends: on Redis two nodes, each REST request to the other node, CometD on the first.
+using WorkspaceTest = OnEveryBackend<WorkspaceFixture>;
+INSTANTIATE_TEST_SUITE_P(Backends, WorkspaceTest, ::testing::ValuesIn(kBackends), BackendTestName);
+
+TEST_P(WorkspaceTest, SignInSessionsAndRoles) {
   HttpReply none = client_->Get("/api/v2/me");
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(none.body, R"({"statusCode":20,"statusMessage":"access denied"})");
@@ -125,7 +129,7 @@ TEST_F(WorkspaceTest, SignInSessionsAndRoles) {
   EXPECT_EQ(users.body.find("secret"), std::string::npos) << users.body;
 }
 
-TEST_F(WorkspaceTest, CsrfTokenGuardsCookieWrites) {
+TEST_P(WorkspaceTest, CsrfTokenGuardsCookieWrites) {
   Start({"--csrf"});
   HttpReply me = client_->Request("GET", "/api/v2/me", "", {admin_});
   EXPECT_EQ(me.headers["x-csrf-header"], "X-CSRF-TOKEN");
@@ -149,7 +153,7 @@ TEST_F(WorkspaceTest, CsrfTokenGuardsCookieWrites) {
             200);
 }
 
-TEST_F(WorkspaceTest, OperationRepliesUseTheirDocumentedBodies) {
+TEST_P(WorkspaceTest, OperationRepliesUseTheirDocumentedBodies) {
   const std::string ann = Agent("ann");
   const std::string id = Create();
   struct Case {
@@ -204,7 +208,7 @@ TEST_F(WorkspaceTest, OperationRepliesUseTheirDocumentedBodies) {
 
 // PUT /api/v2/interactions/{id}: the agent's UpdateUserData as a resource update, in the
 // statusCode family, notified to the agent as PropertiesUpdated.
-TEST_F(WorkspaceTest, PutUpdatesTheUserDataOfTheAgentsInteraction) {
+TEST_P(WorkspaceTest, PutUpdatesTheUserDataOfTheAgentsInteraction) {
   const std::string ann = Agent("ann");
   const std::string id = Create(R"({"Subject":"Refund","Keep":1})");
   auto put = [&](const std::string& target, const std::string& body,
@@ -294,7 +298,7 @@ TEST_F(WorkspaceTest, PutUpdatesTheUserDataOfTheAgentsInteraction) {
   EXPECT_EQ(after.body, one.body);
 }
 
-TEST_F(WorkspaceTest, ListingsAndSingleInteraction) {
+TEST_P(WorkspaceTest, ListingsAndSingleInteraction) {
   const std::string ann = Agent("ann");
   const std::string id = Create(R"({"Subject":"Refund"})");
   HttpReply uris = client_->Request("GET", "/api/v2/me/interactions", "", {ann});
@@ -315,7 +319,7 @@ TEST_F(WorkspaceTest, ListingsAndSingleInteraction) {
   EXPECT_EQ(Field(Json(admin_all), "interactions")->array.size(), 1u);
 }
 
-TEST_F(WorkspaceTest, ConcurrentAcceptHasExactlyOneWinner) {
+TEST_P(WorkspaceTest, ConcurrentAcceptHasExactlyOneWinner) {
   const std::string ann = Agent("ann");
   const std::string bob = Agent("bob");
   for (int round = 0; round < 5; ++round) {
@@ -323,9 +327,12 @@ TEST_F(WorkspaceTest, ConcurrentAcceptHasExactlyOneWinner) {
     // Whoever was offered it, both agents (ann from two connections) race to accept.
     std::atomic<int> wins{0};
     std::vector<std::thread> threads;
+    int n = 0;
     for (const std::string* cookie : {&ann, &ann, &bob}) {
-      threads.emplace_back([&, cookie] {
-        HttpClient mine(server_->port());
+      // On two nodes the racers are spread over both.
+      const uint16_t port = second_ && n++ % 2 ? second_->port() : server_->port();
+      threads.emplace_back([&, cookie, port] {
+        HttpClient mine(port);
         wins += Op(id, R"({"operationName":"Accept"})", *cookie, &mine).status == 200;
       });
     }
@@ -334,7 +341,7 @@ TEST_F(WorkspaceTest, ConcurrentAcceptHasExactlyOneWinner) {
   }
 }
 
-TEST_F(WorkspaceTest, CometdLongPollingProtocol) {
+TEST_P(WorkspaceTest, CometdLongPollingProtocol) {
   const std::string ann = Agent("ann");
   const std::string path = "/api/v2/notifications";
   // WebSocket is refused at once, so stock clients fall back to long-polling.
@@ -419,7 +426,7 @@ TEST_F(WorkspaceTest, CometdLongPollingProtocol) {
   EXPECT_NE(after.body.find("402::unknown_client"), std::string::npos) << after.body;
 }
 
-TEST_F(WorkspaceTest, AHeldConnectIsAnsweredWhenTheServerStops) {
+TEST_P(WorkspaceTest, AHeldConnectIsAnsweredWhenTheServerStops) {
   Start({"--cometd-hold-ms", "20000"});
   const std::string ann = Agent("ann");
   const std::string path = "/api/v2/notifications";
@@ -440,7 +447,7 @@ TEST_F(WorkspaceTest, AHeldConnectIsAnsweredWhenTheServerStops) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
-TEST_F(WorkspaceTest, UsersAndInteractionsSurviveARestart) {
+TEST_P(WorkspaceTest, UsersAndInteractionsSurviveARestart) {
   const std::string ann = Agent("ann");
   const std::string id = Create(R"({"Subject":"kept"})");
   ASSERT_EQ(Op(id, R"({"operationName":"Accept"})", ann).status, 200);

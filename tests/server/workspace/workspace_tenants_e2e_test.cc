@@ -15,7 +15,7 @@ namespace {
 
 using storage::Value;
 
-class WorkspaceTenantsTest : public ServerTest {
+class WorkspaceTenantsFixture : public ServerTest {
  protected:
   void SetUp() override {}
 
@@ -45,13 +45,17 @@ class WorkspaceTenantsTest : public ServerTest {
   }
 };
 
-TEST_F(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
+using WorkspaceTenantsTest = OnEveryBackend<WorkspaceTenantsFixture>;
+INSTANTIATE_TEST_SUITE_P(Backends, WorkspaceTenantsTest, ::testing::ValuesIn(kBackends),
+                         BackendTestName);
+
+TEST_P(WorkspaceTenantsTest, UsersAndInteractionsStayInTheirTenant) {
   const std::vector<std::string> args = {"--sync", "none", "--admin", "root:secret"};
   StartServer(args);
   ASSERT_EQ(client_->Post("/contextd/v1/tenants", R"({"name":"acme"})").status, 201);
   ASSERT_EQ(server_->Stop(), 0);
   {  // acme's own users (the API provisions users in the admin's tenant only).
-    std::unique_ptr<storage::Store> store = OpenTestStore(dir_.path());
+    std::unique_ptr<storage::Store> store = OpenTestStore(backend(), dir_.path());
     query::History history(store.get());
     query::Workspace ws(store.get(), &history);
     ASSERT_TRUE(ws.Load().ok());
