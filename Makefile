@@ -70,7 +70,8 @@ build-fuzz: deps $(FUZZ_DIR)/CMakeCache.txt
 fuzz: build-fuzz
 	./tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# SCALE=10000000 for the scale run; DURATION and CONNS tune the load runs.
+# SCALE=10000000 for the scale run; DURATION and CONNS tune the load runs; INTERACTIONS the
+# records loaded into the Redis Cluster to measure their memory (default SCALE).
 bench: build node-deps
 	@./.ci/install-deps bench
 	BUILD_DIR=$(abspath $(BUILD_DIR)) ./bench/run.sh

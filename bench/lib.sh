@@ -7,8 +7,8 @@ wait_port() {  # FILE: waits for a "listening on ...:PORT" line, prints PORT
   done
   echo "server did not start: $(cat "$1")" >&2; exit 1
 }
-tree_ticks() {  # PID: CPU ticks of PID and its descendants, reaped children included
-  python3 - "$1" <<'PY'
+tree_ticks() {  # PID...: CPU ticks of each PID and its descendants, reaped children included
+  python3 - "$@" <<'PY'
 import os, sys
 stats = {}
 for p in os.listdir("/proc"):
@@ -20,6 +20,6 @@ for p in os.listdir("/proc"):
         stats[int(p)] = (int(f[1]), sum(int(x) for x in f[11:15]))  # ppid; utime stime cutime cstime
 def total(pid):
     return stats.get(pid, (0, 0))[1] + sum(total(c) for c, (pp, _) in stats.items() if pp == pid)
-print(total(int(sys.argv[1])))
+print(" ".join(str(total(int(p))) for p in sys.argv[1:]))
 PY
 }

@@ -2,7 +2,11 @@
 # make bench: one command, one run, one table. Builds a data set, loads it into contextd and
 # into a private PostgreSQL, checks that both answer the same rows, measures both side by side
 # with the same clients and concurrency, measures a trivial Pistache handler (an upper bound, not
-# a like-for-like rival), and writes the figures to bench/results/.
+# a like-for-like rival), and writes the figures to bench/results/. The Redis Cluster backend
+# runs side by side with the embedded one (bench/cluster.sh): the same data imported into a
+# private cluster of 3 masters and 3 replicas, 2 contextd nodes on it sharing the load, in the
+# same interleaved rounds for reads and durable writes, and the memory Redis takes for the
+# services and for INTERACTIONS interaction records.
 #
 # Honesty rules, each enforced here (the run fails instead of saving a flattering figure):
 # - every read draws a fresh key uniformly over the whole key space (bench/load/reads.lua, and
@@ -17,10 +21,12 @@
 #   order rotates (contextd, PostgreSQL, ceiling; then PostgreSQL, ceiling, contextd; ...), the
 #   table shows each figure's median over the rounds and the median of the per-round ratios;
 # - each server's CPU time per request, from /proc/PID/stat (server processes only, PostgreSQL's
-#   backends included), travels between machines better than req/s.
+#   backends included; for the cluster both contextd nodes and all 6 redis-servers), travels
+#   between machines better than req/s.
 #
 # Environment: SCALE (services, default 1000000), DURATION (seconds per load run, default 5),
-# ROUNDS (default 3), CONNS (client connections, default 32), BUILD_DIR (default build).
+# ROUNDS (default 3), CONNS (client connections, default 32), BUILD_DIR (default build),
+# INTERACTIONS (records loaded into the cluster to measure their memory, default SCALE).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +35,7 @@ scale=${SCALE:-1000000}
 duration=${DURATION:-5}
 rounds=${ROUNDS:-3}
 conns=${CONNS:-32}
+interactions=${INTERACTIONS:-$scale}
 small=100000
 customers=$((scale / 10))
 keys=$((scale / 5))
@@ -47,6 +54,7 @@ cleanup() {
     runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$pgdir" -m immediate stop >/dev/null 2>&1 || true
   fi
   wait 2>/dev/null || true
+  cluster_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -54,6 +62,8 @@ trap cleanup EXIT
 say() { printf '== %s\n' "$*" >&2; }
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
+# shellcheck source=bench/cluster.sh
+. "$root/bench/cluster.sh"
 json_get() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(json.dumps(d$2))" "$1"; }
 # API keys: the loads send a reader key (reads) or a writer key (writes), as an IVR and a
 # routing strategy would; the admin key reads the latency figures. The server also runs
@@ -98,8 +108,9 @@ median() {  # RESULT-JSON...: each field's median over the runs, plus the runs t
 import json, statistics, sys
 runs = [json.loads(a) for a in sys.argv[1:]]
 # A figure a side does not have (pgbench's percentiles) stays None.
+# Lists and objects (the cluster's per-node and per-process figures) stay in the runs only.
 m = {k: None if any(r.get(k) is None for r in runs) else statistics.median(r[k] for r in runs)
-     for k in runs[0] if k != 'runs'}
+     for k in runs[0] if k != 'runs' and not isinstance(runs[0][k], (list, dict))}
 m['runs'] = runs
 print(json.dumps(m))" "$@"
 }
@@ -243,6 +254,9 @@ for db in bench small; do
   psql -d "$db" -f "$load/pg_indexes.sql" >/dev/null
 done
 
+say "Redis Cluster: 3 masters + 3 replicas (AOF everysec), the same data imported, 2 contextd nodes"
+cluster_setup "$work/data/services.ndjson"
+
 say "trivial Pistache handler: the ceiling (an upper bound: no routing, no storage, a fixed body)"
 "$build/bench/ceiling_server" 0 2 >"$work/ceiling.log" 2>&1 &
 ceiling_pid=$!
@@ -296,22 +310,36 @@ run_reads() {  # SIDE: one load run of SIDE, checked, appended to SIDE's array
     ceiling) run=$(api_key=$reader measured "$ceiling_pid" wrk_run "$load/reads.lua" "http://127.0.0.1:$ceiling_port" "$conns" -- "${read_args[@]}") ;;
     # Shown too: the ceiling for one fixed request and no script work in wrk (no ratio target).
     fixed) run=$(api_key= measured "$ceiling_pid" wrk_run "$load/fixed.lua" "http://127.0.0.1:$ceiling_port/" "$conns") ;;
+    # The Redis Cluster: 2 contextd nodes, half the connections each (bench/cluster.sh).
+    cluster) cluster_reads ;;
   esac
   check_run "reads, $1" "$run" 1000
   runs+=("$run")
 }
 
-say "reads at full load, $rounds rounds in rotating order: contextd (wrk), PostgreSQL (pgbench -M prepared), ceiling (wrk)"
+# The cluster needs no warming (Redis holds everything in memory): one unmeasured run opens
+# the nodes' connections.
+cluster_run "$load/reads.lua" "$cluster_reader" "${read_args[@]}" 0 >/dev/null
+
+say "reads at full load, $rounds rounds in rotating order: contextd (wrk), PostgreSQL (pgbench -M prepared), ceiling (wrk), Redis Cluster (2 nodes, wrk x2)"
 reset_latency "$port"
-contextd_runs=() postgresql_runs=() ceiling_runs=() fixed_runs=()
+cluster_reset_latency
+contextd_runs=() postgresql_runs=() ceiling_runs=() fixed_runs=() cluster_runs=()
 for round in $(seq 0 $((rounds - 1))); do
-  for side in $(rotate "$round" contextd postgresql ceiling fixed); do run_reads "$side"; done
+  for side in $(rotate "$round" contextd postgresql ceiling fixed cluster); do run_reads "$side"; done
 done
 reads=$(median "${contextd_runs[@]}")
 pg_reads=$(median "${postgresql_runs[@]}")
 ceiling=$(median "${ceiling_runs[@]}")
 ceiling_fixed=$(median "${fixed_runs[@]}")
 reads_server=$(server_side "$port")
+cluster_reads=$(median "${cluster_runs[@]}")
+read_routes=('GET /genesys/1/cs/services/anonymous/:key/active'
+             'GET /genesys/1/cs/customers/:cid/services/active'
+             'GET /genesys/1/cs/customers/:cid/services')
+cluster_reads_server=$(cluster_server_side "${read_routes[@]}")
+ratio_cluster=$(ratio "$cluster_reads" "$reads" rps rps)
+ratio_cpu_cluster=$(ratio "$cluster_reads" "$reads" cpu_us_per_req cpu_us_per_req)
 ratio_pg=$(ratio "$reads" "$pg_reads" rps rps)
 ratio_ceiling=$(ratio "$reads" "$ceiling" rps rps)
 ratio_ceiling_fixed=$(ratio "$reads" "$ceiling_fixed" rps rps)
@@ -354,12 +382,16 @@ with_key=$(median "${with_key_runs[@]}")
 without_key=$(median "${without_key_runs[@]}")
 ratio_auth=$(ratio "$with_key" "$without_key" rps rps)
 
-say "durable writes, $rounds rounds in alternating order: contextd (--sync=always) and PostgreSQL (synchronous_commit=on)"
+say "durable writes, $rounds rounds in rotating order: contextd (--sync=always), PostgreSQL (synchronous_commit=on), Redis Cluster (WAIT 1 replica)"
 reset_latency "$port"
-cw_runs=() pw_runs=()
-run_writes() {  # contextd|postgresql
+cluster_reset_latency
+cw_runs=() pw_runs=() rw_runs=()
+run_writes() {  # contextd|postgresql|cluster
   local r
-  if [ "$1" = contextd ]; then
+  if [ "$1" = cluster ]; then
+    cluster_writes
+    rw_runs+=("$run")
+  elif [ "$1" = contextd ]; then
     r=$(api_key=$writer measured "$cpid" wrk_run "$load/writes.lua" "$url" "$conns")
     check_run "writes, contextd" "$r" 100
     cw_runs+=("$r")
@@ -370,13 +402,22 @@ run_writes() {  # contextd|postgresql
   fi
 }
 for round in $(seq 0 $((rounds - 1))); do
-  for side in $(rotate "$round" contextd postgresql); do run_writes "$side"; done
+  for side in $(rotate "$round" contextd postgresql cluster); do run_writes "$side"; done
 done
 writes=$(median "${cw_runs[@]}")
 pg_writes=$(median "${pw_runs[@]}")
 ratio_writes=$(ratio "$writes" "$pg_writes" rps rps 3)
 writes_server=$(latency "$port" 'POST /genesys/1/cs/services/start')
+cluster_writes_ops=$(median "${rw_runs[@]}")
+cluster_writes_server=$(cluster_server_side 'POST /genesys/1/cs/services/start')
+ratio_cluster_writes=$(ratio "$cluster_writes_ops" "$writes" rps rps)
+ratio_cpu_cluster_writes=$(ratio "$cluster_writes_ops" "$writes" cpu_us_per_req cpu_us_per_req)
 kill "$cpid"; wait "$cpid" 2>/dev/null || true
+
+say "Redis Cluster: memory of $interactions interaction records (POST /contextd/v1/interactions, NDJSON batches over both nodes)"
+cluster_interactions_memory=$(cluster_interactions "$interactions")
+cluster_check_roles
+cluster_stop
 
 say "flat with data: the same reads on $small services"
 start_contextd "$work/db_small" "$work/small.log"
@@ -402,11 +443,16 @@ out="$results/$stamp-$scale.json"
 # The measured figures go to Python as JSON text (argv); the source gets only numbers.
 python3 - "$out" "$storage" "$history" "$cometd" "$reads" "$reads_server" "$pg_reads" "$ceiling" \
   "$ceiling_fixed" "$half" "$half_server" "$with_key" "$without_key" "$writes" "$writes_server" \
-  "$pg_writes" "$small_reads" "$small_server" <<PY
+  "$pg_writes" "$small_reads" "$small_server" "$cluster_reads" "$cluster_reads_server" \
+  "$cluster_writes_ops" "$cluster_writes_server" "$cluster_services_memory" \
+  "$cluster_interactions_memory" <<PY
 import json, sys
 (storage, history, cometd, reads, reads_server, pg_reads, ceiling, ceiling_fixed, half,
  half_server, with_key, without_key, writes, writes_server, pg_writes, small_reads,
- small_server) = (json.loads(a) for a in sys.argv[2:])
+ small_server, cluster_reads, cluster_reads_server, cluster_writes, cluster_writes_server,
+ services_memory, interactions_memory) = (json.loads(a) for a in sys.argv[2:])
+def per_million(m, n):  # used_memory growth per 10^6 records, masters and masters+replicas
+  return {side: round((m["after"][side] - m["before"][side]) * 1e6 / n) for side in ("masters", "all")}
 r = {
   "scale": $scale, "customers": $customers, "contact_keys": $keys, "duration_s": $duration,
   "rounds": $rounds, "connections": $conns, "machine": "$(nproc) cores",
@@ -427,6 +473,17 @@ r = {
   "flat": {"small_services": $small, "small_half_load": small_reads,
            "small_server_side_anonymous_active": small_server},
   "contextd_rss_kb": $rss_kb,
+  "redis_cluster": {
+    "setup": "3 masters + 3 replicas (appendonly yes, appendfsync everysec), 2 contextd nodes "
+             "(--threads 2, --redis-wait-replicas 1), the client load split over both",
+    "import_services_per_s": int("${cluster_import_rate:-0}" or 0),
+    "reads": cluster_reads, "reads_server_side_max_of_nodes": cluster_reads_server,
+    "writes_ops": cluster_writes, "writes_server_side_start_max_of_nodes": cluster_writes_server,
+    "memory_services": dict(services_memory, records=$scale,
+                            used_memory_bytes_per_million=per_million(services_memory, $scale)),
+    "memory_interactions": dict(interactions_memory,
+                                used_memory_bytes_per_million=per_million(interactions_memory, $interactions)),
+  },
 }
 r["ratios"] = {  # medians of the per-round ratios
   "reads_contextd_over_postgresql": $ratio_pg,
@@ -434,6 +491,10 @@ r["ratios"] = {  # medians of the per-round ratios
   "reads_contextd_over_ceiling_fixed_request": $ratio_ceiling_fixed,
   "reads_cpu_per_request_postgresql_over_contextd": $ratio_cpu_pg,
   "writes_contextd_over_postgresql": $ratio_writes,
+  "reads_cluster_over_embedded": $ratio_cluster,
+  "reads_cpu_per_request_cluster_over_embedded": $ratio_cpu_cluster,
+  "writes_cluster_over_embedded": $ratio_cluster_writes,
+  "writes_cpu_per_request_cluster_over_embedded": $ratio_cpu_cluster_writes,
 }
 json.dump(r, open(sys.argv[1], "w"), indent=2)
 print()
@@ -457,6 +518,17 @@ for label, side in (("full load", reads_server), ("half load", half_server)):
 row("writes contextd ops (wrk)", writes)
 row("writes PostgreSQL ops (3 tx per script)", pg_writes, per=3)
 print(f"  server-side start service       p50 {writes_server['p50_us']} us  p99 {writes_server['p99_us']} us")
+row("reads  Redis Cluster, 2 nodes (wrk x2)", cluster_reads)
+row("writes Redis Cluster ops (WAIT 1)", cluster_writes)
+def split(x):
+  return (f"contextd nodes {x['cpu_us_per_req_contextd']}, Redis masters {x['cpu_us_per_req_redis_master']}, "
+          f"replicas {x['cpu_us_per_req_redis_slave']}")
+print(f"  cluster CPU us/req, all 8 processes: reads {split(cluster_reads)}; writes {split(cluster_writes)}")
+print(f"  cluster 2xx per node (median run): reads {cluster_reads['node1_ok']:.0f} / {cluster_reads['node2_ok']:.0f}, "
+      f"writes {cluster_writes['node1_ok']:.0f} / {cluster_writes['node2_ok']:.0f}")
+for route, v in list(cluster_reads_server.items()) + list(cluster_writes_server.items()):
+  counts = " + ".join(str(n["count"]) for n in v["nodes"])
+  print(f"  cluster server-side (max of 2 nodes) {route.split()[1]:45} p50 {v['p50_us']} us  p99 {v['p99_us']} us  p99.9 {v['p999_us']} us  ({counts} requests)")
 per_round = lambda x: " ".join(f"{run['rps']:.0f}" for run in x["runs"])
 print(f"per round req/s: contextd {per_round(reads)} | PostgreSQL {per_round(pg_reads)} | ceiling {per_round(ceiling)}")
 q = r["ratios"]
@@ -475,5 +547,20 @@ print(f"REST (anonymous active, one fixed key) alone p50 {cometd['rest_alone']['
 hm = history["window_3month_us"]
 print(f"history micro: 3-month window ({hm['rows']:.0f} rows) at 30 -> 10^5 records {hm['30']:.1f} -> {hm['100000']:.1f} us, {hm['ratio']}x")
 print(f"import: {r['import_services_per_s']} services/s; contextd RSS serving: {r['contextd_rss_kb'] // 1024} MiB")
+rc = r["redis_cluster"]
+verdict = lambda ok: "met" if ok else "MISSED"
+p99_max = max(v["p99_us"] for v in cluster_reads_server.values())
+print(f"cluster/embedded (medians of per-round ratios): reads {q['reads_cluster_over_embedded']}x "
+      f"(target >= 0.5x: {verdict(q['reads_cluster_over_embedded'] >= 0.5)}), CPU per read {q['reads_cpu_per_request_cluster_over_embedded']}x; "
+      f"durable writes {q['writes_cluster_over_embedded']}x (target >= 0.5x: {verdict(q['writes_cluster_over_embedded'] >= 0.5)}), "
+      f"CPU per write {q['writes_cpu_per_request_cluster_over_embedded']}x; "
+      f"read server-side p99 {p99_max} us (target <= 1000 us: {verdict(p99_max <= 1000)})")
+ms, mi = rc["memory_services"], rc["memory_interactions"]
+mib = lambda b: f"{b / 2**20:.0f} MiB"
+print(f"Redis used_memory per 10^6 services: masters {mib(ms['used_memory_bytes_per_million']['masters'])}, "
+      f"masters+replicas {mib(ms['used_memory_bytes_per_million']['all'])}; per 10^6 interactions "
+      f"({mi['records']} loaded): masters {mib(mi['used_memory_bytes_per_million']['masters'])}, "
+      f"masters+replicas {mib(mi['used_memory_bytes_per_million']['all'])}")
+print(f"cluster import: {rc['import_services_per_s']} services/s; interactions through 2 nodes: {mi['load']['per_s']} records/s")
 print(f"figures: {sys.argv[1]}")
 PY
