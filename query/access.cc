@@ -59,12 +59,11 @@ absl::StatusOr<std::unique_ptr<Access>> Access::Open(storage::AccessStore* store
   return access;
 }
 
-absl::Status Access::Refresh() const { return RefreshSince(Loads()); }
-
-absl::Status Access::RefreshSince(uint64_t seen) const {
+absl::Status Access::Refresh() const {
   std::lock_guard<std::mutex> refreshing(refresh_mu_);
-  if (Loads() != seen) return absl::OkStatus();  // another thread loaded meanwhile
   // The version first: a write after it changes it again, and the next refresh loads that.
+  // Read every time: a load another thread finished meanwhile may have begun before the
+  // write the caller looks for.
   ASSIGN_OR_RETURN(uint64_t version, store_->AccessVersion());
   if (version == loaded_version_) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::vector<storage::ApiKey> keys, store_->ListApiKeys());
@@ -80,7 +79,6 @@ absl::Status Access::RefreshSince(uint64_t seen) const {
   }
   loaded_version_ = version;
   generation_.fetch_add(1, std::memory_order_release);
-  loads_.fetch_add(1, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -125,14 +123,13 @@ absl::StatusOr<Principal> Access::AuthenticateUncached(std::string_view key) con
     return Unauthenticated();
   }
   const std::string_view id = key.substr(kKeyPrefix.size(), kIdChars);
-  const uint64_t loads = Loads();
   bool known;
   {
     std::shared_lock lock(mu_);
     known = keys_.count(id) > 0;
   }
   // A key created on another node since the last refresh: look again before refusing.
-  if (!known) RETURN_IF_ERROR(RefreshSince(loads));
+  if (!known) RETURN_IF_ERROR(Refresh());
   std::shared_lock lock(mu_);
   auto it = keys_.find(id);
   if (it == keys_.end() || it->second.revoked_ms != 0 ||
@@ -153,7 +150,6 @@ absl::StatusOr<std::string> Access::TenantFor(const Principal& who,
     return who.tenant;
   }
   if (!header || header->empty()) return std::string();
-  const uint64_t loads = Loads();
   bool exists;
   {
     std::shared_lock lock(mu_);
@@ -161,7 +157,7 @@ absl::StatusOr<std::string> Access::TenantFor(const Principal& who,
   }
   // A tenant created on another node since the last refresh: look again before refusing.
   if (!exists) {
-    RETURN_IF_ERROR(RefreshSince(loads));
+    RETURN_IF_ERROR(Refresh());
     std::shared_lock lock(mu_);
     exists = TenantExists(*header);
   }

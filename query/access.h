@@ -88,9 +88,6 @@ class Access {
   bool TenantExists(std::string_view name) const;  // REQUIRES: mu_ held
   absl::StatusOr<Principal> AuthenticateUncached(std::string_view key) const;
 
-  // Refresh, but only when the version moved since the load that began with `seen`.
-  absl::Status RefreshSince(uint64_t seen) const;
-  uint64_t Loads() const { return loads_.load(std::memory_order_acquire); }
 
   storage::AccessStore* store_;  // not owned
   const std::string bootstrap_digest_;
@@ -99,7 +96,6 @@ class Access {
   mutable std::shared_mutex mu_;
   // Bumped by every change to the keys: per-thread caches of verified keys check it.
   mutable std::atomic<uint64_t> generation_{1};
-  mutable std::atomic<uint64_t> loads_{0};  // completed loads
   mutable uint64_t loaded_version_ = 0;     // the store's AccessVersion of the last load; refresh_mu_
   mutable std::map<std::string, storage::ApiKey, std::less<>> keys_;    // by id; guarded by mu_
   mutable std::map<std::string, storage::Tenant, std::less<>> tenants_;  // by name; guarded by mu_

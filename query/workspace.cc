@@ -359,7 +359,6 @@ absl::StatusOr<Session> Workspace::Resume(std::string_view session_id, storage::
   const Session session = it->second.session;
   ASSIGN_OR_RETURN(Tenant * t, Current(session.tenant));
   auto user = t->users.find(session.user_name);
-  it = sessions_.find(session_id);  // Current delivers notes, never touches sessions: still there
   if (user == t->users.end() || !user->second.enabled ||
       user->second.password_hash != it->second.password_hash) {
     EndSession(it, now_ms);
@@ -371,6 +370,13 @@ absl::StatusOr<Session> Workspace::Resume(std::string_view session_id, storage::
   // node's: other nodes then see the session alive while it is.
   const int64_t slack_ms = std::min<int64_t>(60000, options_.session_idle_ms / 4);
   if (it->second.stored_expires_ms + slack_ms < expires_ms) {
+    // Ended on another node meanwhile (its per-user cap: expires_ms 0, or gone): ended here
+    // too, never revived. (The store's expiry itself may lag this node's by the slack.)
+    ASSIGN_OR_RETURN(std::optional<storage::StoredSession> stored, store_->GetSession(session_id));
+    if (!stored || stored->expires_ms == 0) {
+      EndSession(it, std::nullopt);
+      return absl::UnauthenticatedError("no such session");
+    }
     const SessionEntry& e = it->second;
     RETURN_IF_ERROR(store_->PutSession({e.session.id, e.session.tenant, e.session.user_name,
                                         e.session.csrf_token, e.session.admin, e.session.agent,

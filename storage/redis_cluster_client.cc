@@ -245,7 +245,8 @@ class RedisClusterClient::Impl {
     std::chrono::milliseconds slept{0}, backoff{5};
     std::shared_ptr<NodePool> ask;  // the target of an ASK redirect, for one attempt
     std::string last_error = "no attempt";
-    int hops = 0;  // redirects followed at once, without waiting
+    int hops = 0;     // redirects followed at once, without waiting
+    int reloads = 0;  // function libraries loaded again
     while (true) {
       std::shared_ptr<const SlotMap> map = Map();
       std::shared_ptr<NodePool> pool = ask;
@@ -258,6 +259,12 @@ class RedisClusterClient::Impl {
         absl::StatusOr<std::vector<RedisReply>> replies = Exchange(*pool, commands, asking);
         if (!replies.ok()) {
           last_error = std::string(replies.status().message());
+          // An attempt that timed out took its timeout: it counts against the deadline as the
+          // sleeps do (the client reads no clock), so a hung node cannot hold a call longer.
+          if (last_error.find("temporarily unavailable") != std::string::npos ||
+              last_error.find("timed out") != std::string::npos) {
+            slept += options_.command_timeout;
+          }
         } else {
           Redirect redirect = Redirect::kNone;
           const RedisReply* cause = nullptr;
@@ -270,7 +277,7 @@ class RedisClusterClient::Impl {
           }
           if (redirect == Redirect::kNone) return replies;
           last_error = pool->node().Name() + ": " + cause->str;
-          if (redirect == Redirect::kNoFunction) {
+          if (redirect == Redirect::kNoFunction && ++reloads <= kMaxHops) {
             RETURN_IF_ERROR(LoadFunctions(*pool));
             retries_.fetch_add(1, std::memory_order_relaxed);
             continue;

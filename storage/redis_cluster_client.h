@@ -65,8 +65,9 @@ struct RedisClusterOptions {
   // on the server (WAIT) must have a shorter timeout of their own.
   std::chrono::milliseconds command_timeout{3000};
   // How long a command is retried while its slot cannot be served (failover, CLUSTERDOWN,
-  // TRYAGAIN, a node that refuses connections) before Unavailable. Redis needs about twice
-  // its cluster-node-timeout to promote a replica.
+  // TRYAGAIN, a node that refuses connections or times out) before Unavailable: the waits
+  // between attempts and the attempts that timed out count. Redis needs about twice its
+  // cluster-node-timeout to promote a replica.
   std::chrono::milliseconds retry_deadline{5000};
   // A Lua library (the source of FUNCTION LOAD) kept on every master: loaded (REPLACE) on
   // each at Connect, and again on a master that answers "Function not found" (a node

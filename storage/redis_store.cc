@@ -15,6 +15,7 @@
 //   d CustomerKeysKey -> EncodeCustomerKeys
 //   n IdLimitKey -> the id sequence's last reserved value (in the meta slot)
 //   v the access version (AccessVersion; in the meta slot)
+//   f a slot's fence: a counter written before every WAIT (RunConfirmed)
 //   w and a record kind ('k' API keys, 't' tenants) -> a hash of WorkspaceKey -> the encoded
 //     record (in the meta slot: few records, listed whole)
 //   W, a part and the tenant: a tenant's Workspace, all in its slot OwnerSlot('w', tenant, ""),
@@ -157,6 +158,7 @@ class Layout {
   }
   const std::string& prefix() const { return ns_; }
   std::string AccessVersion() const { return Tag(kMetaSlot) + "v"; }
+  std::string Fence(uint16_t slot) const { return Tag(slot) + "f"; }
   std::string SequenceKey(std::string_view name, std::string_view tenant) const {
     return Tag(kMetaSlot) + "n" + IdLimitKey(name, tenant);
   }
@@ -242,8 +244,17 @@ absl::StatusOr<Service> DecodeStoredService(std::string_view value) {
 
 uint64_t IdOfMember(std::string_view member) { return ReadBigEndian64(member.substr(8, 8)); }
 
+// An error reply: Unavailable when the server cannot serve it now (out of memory, busy with a
+// script, loading, not allowed to write), else Internal (a bug of ours).
 absl::Status ReplyError(std::string_view what, const RedisReply& reply) {
-  return absl::InternalError(std::string(what) + ": " + reply.str);
+  const std::string message = std::string(what) + ": " + reply.str;
+  for (std::string_view transient : {"OOM", "BUSY", "LOADING", "NOREPLICAS", "MISCONF", "READONLY",
+                                     "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "NOPERM"}) {
+    if (std::string_view(reply.str).substr(0, transient.size()) == transient) {
+      return absl::UnavailableError(message);
+    }
+  }
+  return absl::InternalError(message);
 }
 
 // A write: records of one slot (their bytes as read and as they shall be) and the index
@@ -334,8 +345,8 @@ class RedisStore final : public Store {
       if (result != PutResult::kConflict) return after;
       // Another node changed the record since it was read: read it again.
     }
-    return absl::AbortedError("service " + std::to_string(service_id) +
-                              " kept changing under concurrent updates");
+    return absl::UnavailableError("service " + std::to_string(service_id) +
+                                  " kept changing under concurrent updates");
   }
 
   absl::Status Delete(std::string_view tenant, uint64_t service_id) override {
@@ -354,8 +365,8 @@ class RedisStore final : public Store {
       ASSIGN_OR_RETURN(PutResult result, Apply(w));
       if (result != PutResult::kConflict) return absl::OkStatus();
     }
-    return absl::AbortedError("service " + std::to_string(service_id) +
-                              " kept changing under concurrent updates");
+    return absl::UnavailableError("service " + std::to_string(service_id) +
+                                  " kept changing under concurrent updates");
   }
 
   std::unique_ptr<BulkLoader> NewBulkLoader(std::string_view tenant) override {
@@ -372,7 +383,7 @@ class RedisStore final : public Store {
       want.assign(1, scan.status == IndexScan::Status::kCompleted ? '\1' : '\0');
     }
     ASSIGN_OR_RETURN(std::vector<Found> found,
-                     ScanSet(where, scan.range, 0, -1, want, "s" + ServiceKey(scan.tenant, 0)));
+                     ScanSet(where, scan.range, -1, want, "s" + ServiceKey(scan.tenant, 0), ""));
     RETURN_IF_ERROR(FetchForeign(&found, [&](uint64_t id) { return keys_.ServiceRecordKey(scan.tenant, id); }));
     for (Found& f : found) {
       if (!f.record) continue;  // gone since the index was read, or never there
@@ -411,11 +422,14 @@ class RedisStore final : public Store {
     Entry where;
     where.set = keys_.InteractionSet(scan.tenant, scan.by, scan.key, &where.slot);
     const long long page = static_cast<long long>(std::clamp<size_t>(scan.limit, 16, 1000));
-    for (long long offset = 0; out.size() < scan.limit; offset += page) {
+    // Each page continues below the last entry read (an offset would shift under appends).
+    std::string below;
+    while (out.size() < scan.limit) {
       ASSIGN_OR_RETURN(std::vector<Found> found,
-                       ScanSet(where, scan.range, offset, page, "",
-                               "i" + InteractionRecordKey(scan.tenant, 0)));
+                       ScanSet(where, scan.range, page, "",
+                               "i" + InteractionRecordKey(scan.tenant, 0), below));
       const bool last = static_cast<long long>(found.size()) < page;
+      if (!found.empty()) below = found.back().member;
       RETURN_IF_ERROR(FetchForeign(
           &found, [&](uint64_t id) { return keys_.InteractionRecord(scan.tenant, id); }));
       for (Found& f : found) {
@@ -566,7 +580,7 @@ class RedisStore final : public Store {
     // relative, so the nodes' and Redis's clocks need not agree); one long gone is deleted.
     const std::string key = keys_.Session(session.id);
     const uint16_t slot = RedisHashSlot(session.id);
-    if (session.expires_ms < now_ms - kSessionGraceMs) return Confirm(slot, {{"DEL", key}});
+    if (session.expires_ms <= now_ms - kSessionGraceMs) return Confirm(slot, {{"DEL", key}});
     const TimeMs keep_ms = session.expires_ms - now_ms + kSessionGraceMs;
     return Confirm(slot, {{"SET", key, EncodeStoredSession(session), "PX", std::to_string(keep_ms)}});
   }
@@ -696,6 +710,13 @@ class RedisStore final : public Store {
                                                        std::vector<RedisCommand> commands) {
     const size_t n = commands.size();
     if (wait_replicas_ > 0) {
+      // WAIT counts replicas that reached this connection's last write. A command that wrote
+      // nothing (a ctx_put or commit found already applied by a resend, a ZADD of an entry
+      // already there) may leave that offset behind the write it stands for, on another
+      // connection; Redis versions differ in what they then wait for. A write of the slot's
+      // fence, always propagated, puts every earlier write of this master before the offset
+      // WAIT waits for.
+      commands.push_back({"INCR", keys_.Fence(slot)});
       commands.push_back({"WAIT", std::to_string(wait_replicas_),
                           std::to_string(wait_timeout_.count())});
     }
@@ -794,18 +815,20 @@ class RedisStore final : public Store {
     return std::optional<std::string>(std::move(replies[0].str));
   }
 
-  // One window of one sorted set (ctx_scan), newest first. `record_kind` is the kind byte and
-  // the key of id 0 of the records, whose last 8 bytes the script replaces by each id.
+  // One window of one sorted set (ctx_scan), newest first, at most `count` entries (-1: all)
+  // and only those below the member `below` when it is not empty. `record_kind` is the kind
+  // byte and the key of id 0 of the records, whose last 8 bytes the script replaces by each id.
   absl::StatusOr<std::vector<Found>> ScanSet(const Entry& where, const TimeRange& range,
-                                             long long offset, long long count,
-                                             const std::string& want,
-                                             const std::string& record_kind) {
+                                             long long count, const std::string& want,
+                                             const std::string& record_kind,
+                                             const std::string& below) {
     auto [max, min] = LexBounds(range);
+    if (!below.empty()) max = "(" + below;  // inside the window: below its upper end
     const std::string prefix =
         keys_.Tag(where.slot) + record_kind.substr(0, record_kind.size() - 8);
     ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
                      client_->Run(where.slot, {{"FCALL", "ctx_scan", "1", where.set, max, min,
-                                                std::to_string(offset), std::to_string(count),
+                                                "0", std::to_string(count),
                                                 want, prefix, std::to_string(where.slot)}}));
     RedisReply& reply = replies[0];
     if (reply.type != RedisReply::Type::kArray) return ReplyError("ctx_scan", reply);
@@ -910,12 +933,17 @@ class RedisStore final : public Store {
     return out;
   }
 
+  // A new access version: random rather than counted, so that a failover losing the last
+  // access write and a later write on the promoted replica never give two different sets of
+  // records one version. Decimal, as AccessVersion reads it.
+  std::string NewVersion() { return std::to_string(ReadBigEndian64(NewToken()) >> 1); }
+
   // An access record and the access version, in one transaction (one slot).
   absl::Status PutAccess(char kind, const std::string& field, std::string value) {
     ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
                      RunConfirmed(kMetaSlot, {{"MULTI"},
                                               {"HSET", keys_.MetaHash(kind), field, std::move(value)},
-                                              {"INCR", keys_.AccessVersion()},
+                                              {"SET", keys_.AccessVersion(), NewVersion()},
                                               {"EXEC"}}));
     if (replies[3].type != RedisReply::Type::kArray) return ReplyError("EXEC", replies[3]);
     for (const RedisReply& r : replies[3].elements) {
