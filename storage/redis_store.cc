@@ -99,7 +99,6 @@ uint16_t OwnerSlot(char kind, std::string_view tenant, std::string_view owner) {
   return RedisHashSlot(bytes);
 }
 
-
 uint16_t WorkspaceSlot(std::string_view tenant) { return OwnerSlot('w', tenant, ""); }
 
 // One index entry as Redis holds it: a member of a sorted set.
@@ -128,8 +127,6 @@ char KeyChar(InteractionKey by) {
   }
   return 'c';
 }
-
-
 
 // Every key of one deployment's records: a key namespace (RedisStoreOptions::key_prefix)
 // follows each key's hash tag.
@@ -214,6 +211,12 @@ class Layout {
   const std::string ns_;
 };
 
+// The slot a new service is created in: its owner's (none: the meta slot).
+uint16_t HomeSlot(std::string_view tenant, const Service& s) {
+  auto owner = OwnerOf(s);
+  return owner ? OwnerSlot(OwnerChar(owner->first), tenant, owner->second) : kMetaSlot;
+}
+
 // The home slot of a new interaction batch: that of its first record's first key.
 uint16_t HomeSlot(std::string_view tenant, const Interaction& x) {
   if (!x.customer_id.empty()) return OwnerSlot('c', tenant, x.customer_id);
@@ -270,7 +273,6 @@ struct Write {
 
 enum class PutResult { kConflict = 0, kRepeated = 1, kWritten = 2 };
 
-
 class RedisStore;
 
 // Loads by pipelines: Add places each service (new ids from a range ReserveIds took at once)
@@ -308,11 +310,8 @@ class RedisStore final : public Store {
         wait_timeout_(options.wait_timeout) {}
 
   absl::StatusOr<Service> Create(std::string_view tenant, Service service) override {
-    auto owner = OwnerOf(service);
-    const uint16_t slot =
-        owner ? OwnerSlot(OwnerChar(owner->first), tenant, owner->second) : kMetaSlot;
     ASSIGN_OR_RETURN(uint64_t sequence, TakeSequence(kServiceSequence, tenant, 1));
-    service.service_id = MakeId(sequence, slot);
+    service.service_id = MakeId(sequence, HomeSlot(tenant, service));
     RETURN_IF_ERROR(PutNew(tenant, service));
     return service;
   }
@@ -326,47 +325,20 @@ class RedisStore final : public Store {
 
   absl::StatusOr<Service> Update(std::string_view tenant, uint64_t service_id,
                                  const Mutation& mutate) override {
-    std::lock_guard<std::mutex> lock(stripes_[service_id % kStripes]);
-    const std::string key = keys_.ServiceRecordKey(tenant, service_id);
-    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-      ASSIGN_OR_RETURN(std::optional<std::string> bytes, GetValue(SlotOfId(service_id), key));
-      if (!bytes) return NotFound("service", std::to_string(service_id));
-      ASSIGN_OR_RETURN(Service before, DecodeStoredService(*bytes));
-      Service after = before;
-      RETURN_IF_ERROR(mutate(after));
-      if (after.service_id != service_id) return absl::InternalError("mutation changed the id");
-      Write w;
-      w.slot = SlotOfId(service_id);
-      w.keys = {key};
-      w.before = {std::move(*bytes)};
-      w.after = {StoredService(after)};
-      Diff(keys_.EntriesOf(tenant, before), keys_.EntriesOf(tenant, after), &w);
-      ASSIGN_OR_RETURN(PutResult result, Apply(w));
-      if (result != PutResult::kConflict) return after;
-      // Another node changed the record since it was read: read it again.
-    }
-    return absl::UnavailableError("service " + std::to_string(service_id) +
-                                  " kept changing under concurrent updates");
+    ASSIGN_OR_RETURN(std::optional<Service> after,
+                     Rewrite(tenant, service_id, [&](Service& s) -> absl::StatusOr<bool> {
+                       RETURN_IF_ERROR(mutate(s));
+                       if (s.service_id != service_id) {
+                         return absl::InternalError("mutation changed the id");
+                       }
+                       return true;
+                     }));
+    return std::move(*after);
   }
 
   absl::Status Delete(std::string_view tenant, uint64_t service_id) override {
-    std::lock_guard<std::mutex> lock(stripes_[service_id % kStripes]);
-    const std::string key = keys_.ServiceRecordKey(tenant, service_id);
-    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-      ASSIGN_OR_RETURN(std::optional<std::string> bytes, GetValue(SlotOfId(service_id), key));
-      if (!bytes) return NotFound("service", std::to_string(service_id));
-      ASSIGN_OR_RETURN(Service before, DecodeStoredService(*bytes));
-      Write w;
-      w.slot = SlotOfId(service_id);
-      w.keys = {key};
-      w.before = {std::move(*bytes)};
-      w.after = {""};
-      w.remove = keys_.EntriesOf(tenant, before);
-      ASSIGN_OR_RETURN(PutResult result, Apply(w));
-      if (result != PutResult::kConflict) return absl::OkStatus();
-    }
-    return absl::UnavailableError("service " + std::to_string(service_id) +
-                                  " kept changing under concurrent updates");
+    return Rewrite(tenant, service_id, [](Service&) -> absl::StatusOr<bool> { return false; })
+        .status();
   }
 
   std::unique_ptr<BulkLoader> NewBulkLoader(std::string_view tenant) override {
@@ -472,7 +444,7 @@ class RedisStore final : public Store {
       return ReplyError("EXEC", exec);
     }
     WorkspaceSnapshot out;
-    ASSIGN_OR_RETURN(out.head, ParseHead(exec.elements[0]));
+    ASSIGN_OR_RETURN(out.head, ParseNumber(exec.elements[0], "Workspace head"));
     ASSIGN_OR_RETURN(auto users, HashRecords<User>(exec.elements[1], DecodeUser));
     ASSIGN_OR_RETURN(auto items, HashRecords<WorkItem>(exec.elements[2], DecodeWorkItem));
     ASSIGN_OR_RETURN(auto agents, HashRecords<AgentState>(exec.elements[3], DecodeAgentState));
@@ -487,10 +459,7 @@ class RedisStore final : public Store {
   }
 
   absl::StatusOr<uint64_t> WorkspaceHead(std::string_view tenant) override {
-    ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
-                     client_->Run(WorkspaceSlot(tenant),
-                                  {{"GET", keys_.WorkspacePart(tenant, 'h')}}));
-    return ParseHead(replies[0]);
+    return GetNumber(WorkspaceSlot(tenant), keys_.WorkspacePart(tenant, 'h'), "Workspace head");
   }
 
   absl::StatusOr<uint64_t> CommitWorkspace(std::string_view tenant, uint64_t expected,
@@ -613,8 +582,7 @@ class RedisStore final : public Store {
   }
 
   absl::StatusOr<uint64_t> AccessVersion() override {
-    ASSIGN_OR_RETURN(std::optional<std::string> value, GetValue(kMetaSlot, keys_.AccessVersion()));
-    return value ? std::stoull(*value) : 0;
+    return GetNumber(kMetaSlot, keys_.AccessVersion(), "access version");
   }
 
   // Every write returned only once its replicas confirmed it: nothing is left to make durable.
@@ -664,20 +632,55 @@ class RedisStore final : public Store {
   // REQUIRES: nothing else takes from the sequence meanwhile.
   absl::Status RaiseSequence(std::string_view name, std::string_view tenant, uint64_t sequence) {
     const std::string key = keys_.SequenceKey(name, tenant);
-    ASSIGN_OR_RETURN(std::optional<std::string> value, GetValue(kMetaSlot, key));
-    const uint64_t now = value ? std::stoull(*value) : 0;
+    ASSIGN_OR_RETURN(const uint64_t now, GetNumber(kMetaSlot, key, "id sequence"));
     if (now >= sequence) return absl::OkStatus();
     return Confirm(kMetaSlot, {{"INCRBY", key, std::to_string(sequence - now)}});
   }
 
-  absl::Status PutNew(std::string_view tenant, const Service& service) {
+  // Reads a service, lets `change` edit it (true: keep the result; false: delete it) and writes
+  // the result with its entries' difference, compare-and-set on the bytes read: when another
+  // node wrote meanwhile, reads it again. NotFound for an unknown id; `change`'s error.
+  // Returns the stored service, nullopt when deleted.
+  absl::StatusOr<std::optional<Service>> Rewrite(
+      std::string_view tenant, uint64_t service_id,
+      const std::function<absl::StatusOr<bool>(Service&)>& change) {
+    std::lock_guard<std::mutex> lock(stripes_[service_id % kStripes]);
+    const std::string key = keys_.ServiceRecordKey(tenant, service_id);
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, GetValue(SlotOfId(service_id), key));
+      if (!bytes) return NotFound("service", std::to_string(service_id));
+      ASSIGN_OR_RETURN(Service before, DecodeStoredService(*bytes));
+      Service after = before;
+      ASSIGN_OR_RETURN(bool keep, change(after));
+      Write w;
+      w.slot = SlotOfId(service_id);
+      w.keys = {key};
+      w.before = {std::move(*bytes)};
+      w.after = {keep ? StoredService(after) : ""};
+      Diff(keys_.EntriesOf(tenant, before),
+           keep ? keys_.EntriesOf(tenant, after) : std::vector<Entry>(), &w);
+      ASSIGN_OR_RETURN(PutResult result, Apply(w));
+      if (result != PutResult::kConflict) {
+        return keep ? std::optional<Service>(std::move(after)) : std::nullopt;
+      }
+    }
+    return absl::UnavailableError("service " + std::to_string(service_id) +
+                                  " kept changing under concurrent updates");
+  }
+
+  // The write that stores a new service with every entry it has.
+  Write NewService(std::string_view tenant, const Service& service) {
     Write w;
     w.slot = SlotOfId(service.service_id);
     w.keys = {keys_.ServiceRecordKey(tenant, service.service_id)};
     w.before = {""};
     w.after = {StoredService(service)};
     w.add = keys_.EntriesOf(tenant, service);
-    ASSIGN_OR_RETURN(PutResult result, Apply(w));
+    return w;
+  }
+
+  absl::Status PutNew(std::string_view tenant, const Service& service) {
+    ASSIGN_OR_RETURN(PutResult result, Apply(NewService(tenant, service)));
     if (result == PutResult::kConflict) {
       return absl::InternalError("service id " + std::to_string(service.service_id) +
                                  " already in use: an id sequence went back");
@@ -745,8 +748,6 @@ class RedisStore final : public Store {
     return absl::OkStatus();
   }
 
-  // The write protocol of the file comment: foreign additions (confirmed), then the records
-  // and their own slot's entries in one ctx_put (confirmed), then foreign removals.
   // A write as commands: the ctx_put of its records and their own slot's entries, and the
   // entries of other slots to add before it and remove after it, by slot.
   struct Planned {
@@ -868,14 +869,22 @@ class RedisStore final : public Store {
   }
 
   // The number a head key's reply holds (none: 0).
-  static absl::StatusOr<uint64_t> ParseHead(const RedisReply& reply) {
+  // A number Redis keeps as decimal text (a head, a sequence, the access version); 0 when
+  // the key is absent.
+  static absl::StatusOr<uint64_t> ParseNumber(const RedisReply& reply, std::string_view what) {
     if (reply.nil()) return 0;
     if (reply.error()) return ReplyError("GET", reply);
-    uint64_t head = 0;
-    if (reply.type != RedisReply::Type::kString || !absl::SimpleAtoi(reply.str, &head)) {
-      return absl::DataLossError("corrupt Workspace head: " + reply.str);
+    uint64_t n = 0;
+    if (reply.type != RedisReply::Type::kString || !absl::SimpleAtoi(reply.str, &n)) {
+      return absl::DataLossError("corrupt " + std::string(what) + ": " + reply.str);
     }
-    return head;
+    return n;
+  }
+
+  absl::StatusOr<uint64_t> GetNumber(uint16_t slot, const std::string& key,
+                                     std::string_view what) {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, client_->Run(slot, {{"GET", key}}));
+    return ParseNumber(replies[0], what);
   }
 
   // The records of an HGETALL reply by field, in the order RocksDB's keys have
@@ -989,19 +998,10 @@ absl::StatusOr<uint64_t> RedisBulkLoader::Add(std::string record) {
   ASSIGN_OR_RETURN(Service service, DecodeService(record));
   if (service.service_id == 0) {
     if (next_ == end_) return absl::FailedPreconditionError("more new ids than ReserveIds took");
-    auto owner = OwnerOf(service);
-    service.service_id =
-        MakeId(next_++, owner ? OwnerSlot(OwnerChar(owner->first), tenant_, owner->second)
-                              : kMetaSlot);
+    service.service_id = MakeId(next_++, HomeSlot(tenant_, service));
   }
-  Write w;
-  w.slot = SlotOfId(service.service_id);
-  w.keys = {store_->keys_.ServiceRecordKey(tenant_, service.service_id)};
-  w.before = {""};
-  w.after = {store_->StoredService(service)};
-  w.add = store_->keys_.EntriesOf(tenant_, service);
-  RedisStore::Planned p = RedisStore::Plan(w);
-  puts_[w.slot].push_back(std::move(p.put));
+  RedisStore::Planned p = RedisStore::Plan(store_->NewService(tenant_, service));
+  puts_[SlotOfId(service.service_id)].push_back(std::move(p.put));
   for (auto& [slot, commands] : p.foreign_add) {
     auto& to = foreign_adds_[slot];
     to.insert(to.end(), std::make_move_iterator(commands.begin()),
@@ -1167,27 +1167,27 @@ absl::StatusOr<IntegrityReport> RedisStore::CheckIntegrity() {
       }
       const uint64_t id = ReadBigEndian64(rest);
       if (SlotOfId(id) != k.slot) problem("record " + std::to_string(id) + " is not in its id's slot");
+      // The record's entries, if it decodes to its id; else a problem and none.
+      auto entries_of = [&](const auto& record, uint64_t record_id, const char* what,
+                            std::map<std::string, uint64_t>& max_seq) {
+        if (!record.ok() || record_id != id) {
+          problem(what + std::to_string(id) + ": record does not decode to its id");
+          return std::vector<Entry>();
+        }
+        uint64_t& max = max_seq[std::string(tenant)];
+        max = std::max(max, id >> kSlotBits);
+        return keys_.EntriesOf(tenant, *record);
+      };
       std::vector<Entry> entries;
       if (kind == 's') {
         ++report.services;
         absl::StatusOr<Service> svc = DecodeStoredService(value.str);
-        if (!svc.ok() || svc->service_id != id) {
-          problem("service " + std::to_string(id) + ": record does not decode to its id");
-          return absl::OkStatus();
-        }
-        entries = keys_.EntriesOf(tenant, *svc);
-        uint64_t& max = max_service_seq[std::string(tenant)];
-        max = std::max(max, id >> kSlotBits);
+        entries = entries_of(svc, svc.ok() ? svc->service_id : 0, "service ", max_service_seq);
       } else {
         ++report.interactions;
         absl::StatusOr<Interaction> x = DecodeInteraction(value.str);
-        if (!x.ok() || x->interaction_id != id) {
-          problem("interaction " + std::to_string(id) + ": record does not decode to its id");
-          return absl::OkStatus();
-        }
-        entries = keys_.EntriesOf(tenant, *x);
-        uint64_t& max = max_interaction_seq[std::string(tenant)];
-        max = std::max(max, id >> kSlotBits);
+        entries = entries_of(x, x.ok() ? x->interaction_id : 0, "interaction ",
+                             max_interaction_seq);
       }
       for (Entry& e : entries) expected.emplace(std::make_pair(std::move(e.set), std::move(e.member)), id);
       return absl::OkStatus();
@@ -1218,9 +1218,10 @@ absl::StatusOr<IntegrityReport> RedisStore::CheckIntegrity() {
   for (auto [name, max_seq] : {std::pair{kServiceSequence, &max_service_seq},
                                std::pair{kInteractionSequence, &max_interaction_seq}}) {
     for (const auto& [tenant, seq] : *max_seq) {
-      ASSIGN_OR_RETURN(std::optional<std::string> value,
-                       GetValue(kMetaSlot, keys_.SequenceKey(name, tenant)));
-      if (!value || std::stoull(*value) < seq) {
+      absl::StatusOr<uint64_t> value =
+          GetNumber(kMetaSlot, keys_.SequenceKey(name, tenant), "id sequence");
+      if (!value.ok() && !absl::IsDataLoss(value.status())) return value.status();
+      if (!value.ok() || *value < seq) {
         problem("the id sequence " + std::string(name) + " of tenant '" + tenant +
                 "' is below ids stored");
       }
