@@ -113,26 +113,32 @@ absl::StatusOr<Workspace::Tenant*> Workspace::Current(const std::string& tenant)
   return &t;
 }
 
-void Workspace::Apply(const std::string& tenant, Tenant& t, uint64_t seq,
-                      const storage::WorkspaceChange& change) {
-  for (const storage::User& u : change.users) t.users[u.user_name] = u;
+void Workspace::ApplyRecords(const storage::WorkspaceChange& change,
+                             std::map<std::string, WorkItem>* items,
+                             std::map<std::string, Agent>* agents) {
   for (const WorkItem& item : change.items) {
     if (IsActive(item)) {
-      t.items[item.id] = item;
+      (*items)[item.id] = item;
     } else {
-      t.items.erase(item.id);
+      items->erase(item.id);
     }
   }
   for (const storage::AgentState& a : change.agents) {
     if (a.channels.empty()) {
-      t.agents.erase(a.user_name);
+      agents->erase(a.user_name);
       continue;
     }
-    Agent& agent = t.agents[a.user_name];
+    Agent& agent = (*agents)[a.user_name];
     agent.channels.clear();
     for (const auto& [channel, ready] : a.channels) agent.channels[channel] = ready;
     agent.ready_since_ms = a.ready_since_ms;
   }
+}
+
+void Workspace::Apply(const std::string& tenant, Tenant& t, uint64_t seq,
+                      const storage::WorkspaceChange& change) {
+  for (const storage::User& u : change.users) t.users[u.user_name] = u;
+  ApplyRecords(change, &t.items, &t.agents);
   t.head = seq;
   if (listener_ == nullptr) return;
   // Reference ids: the change's number, then the note's place in it (fewer than 64).
@@ -510,24 +516,8 @@ absl::Status Workspace::SetChannelReady(const Session& session, std::string_view
 void Workspace::Route(const Tenant& t, storage::WorkspaceChange* change) const {
   // The state once `change` is applied.
   std::map<std::string, WorkItem> items = t.items;
-  for (const WorkItem& item : change->items) {
-    if (IsActive(item)) {
-      items[item.id] = item;
-    } else {
-      items.erase(item.id);
-    }
-  }
   std::map<std::string, Agent> agents = t.agents;
-  for (const storage::AgentState& a : change->agents) {
-    if (a.channels.empty()) {
-      agents.erase(a.user_name);
-      continue;
-    }
-    Agent& agent = agents[a.user_name];
-    agent.channels.clear();
-    for (const auto& [channel, ready] : a.channels) agent.channels[channel] = ready;
-    agent.ready_since_ms = a.ready_since_ms;
-  }
+  ApplyRecords(*change, &items, &agents);
   std::vector<WorkItem*> queued;
   for (auto& [id, item] : items) {
     if (item.state == kQueued) queued.push_back(&item);

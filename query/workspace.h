@@ -213,6 +213,10 @@ class Workspace {
 
   // The tenant, caught up with the store's changes. REQUIRES: mu_ held.
   absl::StatusOr<Tenant*> Current(const std::string& tenant);
+  // Applies the items and agents of `change` to the maps (an ended item or agent leaves them).
+  static void ApplyRecords(const storage::WorkspaceChange& change,
+                           std::map<std::string, storage::WorkItem>* items,
+                           std::map<std::string, Agent>* agents);
   // Applies change `seq` to the copy and delivers its notes. REQUIRES: mu_ held.
   void Apply(const std::string& tenant, Tenant& t, uint64_t seq,
              const storage::WorkspaceChange& change);
