@@ -361,7 +361,9 @@ absl::StatusOr<Session> Workspace::Resume(std::string_view session_id, storage::
     }
     it = Remember(std::move(entry));
   }
-  // A user disabled, or whose password changed, since: the session ends.
+  // A user disabled, or whose password changed, since: the session ends. Caught up with the
+  // store: the request then sees every change made before it on any node (a CometD connect
+  // returns the notifications of changes other nodes made).
   const Session session = it->second.session;
   ASSIGN_OR_RETURN(Tenant * t, Current(session.tenant));
   auto user = t->users.find(session.user_name);
